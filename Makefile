@@ -1,0 +1,34 @@
+# The course's jobs. `make setup` once, then `make test`; see README.md.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+export TF_CPP_MIN_LOG_LEVEL := 2
+ASSIGNMENT ?= fashion_mnist
+WORKERS ?= 2
+
+.PHONY: setup data test book exercises grade benchmark clean
+
+setup:            ## system packages, .venv with pinned packages, Fashion-MNIST, fonts
+	bash tools/setup.sh
+
+data:             ## copy Fashion-MNIST where Keras looks, then verify it
+	python -m course.data provision
+
+test:             ## the whole test suite (builds the book, runs nbgrader, trains for real)
+	python -m pytest
+
+book:             ## English and Chinese sites in _build/site (cached execution)
+	python tools/build_book.py
+
+exercises:        ## regenerate the student notebooks in exercises/ from solutions/
+	nbgrader generate_assignment $(ASSIGNMENT) --force
+
+grade:            ## autograde every submission in submitted/, in parallel, with a report
+	python -m autograder grade $(ASSIGNMENT) --workers $(WORKERS)
+
+benchmark:        ## grading and book-build timings, written to benchmarks/results.json
+	python benchmarks/run.py
+
+clean:
+	rm -rf _build autograded feedback gradebook.db grades.csv

@@ -1,0 +1,166 @@
+"""The ground the course stands on: data on disk, class names, Chinese fonts, the two commands."""
+
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import course
+from course import data
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def data_copy(tmp_path):
+    """A private copy of the provisioned files, to damage without touching the real ones."""
+    folder = tmp_path / "fashion-mnist"
+    shutil.copytree(data.keras_dir(), folder)
+    return folder
+
+
+def test_provisioned_data_is_whole():
+    arrays = data.verify()
+    assert arrays["train-images-idx3-ubyte.gz"].shape == (60000, 28, 28)
+    assert arrays["t10k-images-idx3-ubyte.gz"].shape == (10000, 28, 28)
+    assert arrays["train-images-idx3-ubyte.gz"].dtype == np.uint8
+    assert set(np.unique(arrays["train-labels-idx1-ubyte.gz"])) == set(range(10))
+
+
+def test_missing_file_says_what_to_run(data_copy):
+    (data_copy / "t10k-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(data.DataError, match="missing.*make data"):
+        data.verify(data_copy)
+
+
+def test_truncated_file_is_reported_as_damaged(data_copy):
+    path = data_copy / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:100000])
+    with pytest.raises(data.DataError, match="damaged.*make data"):
+        data.verify(data_copy)
+
+
+def test_changed_pixels_fail_the_checksum(data_copy):
+    path = data_copy / "t10k-images-idx3-ubyte.gz"
+    raw = bytearray(gzip.decompress(path.read_bytes()))
+    raw[5000] ^= 0xFF
+    path.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(data.DataError, match="checksum"):
+        data.verify(data_copy)
+
+
+def test_labels_out_of_range_are_reported(data_copy):
+    path = data_copy / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(gzip.decompress(path.read_bytes()))
+    raw[8] = 12
+    path.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(data.DataError, match="0..9"):
+        data.verify(data_copy)
+
+
+def _run(code_or_args, keras_home, **kw):
+    env = dict(os.environ, KERAS_HOME=str(keras_home), TF_CPP_MIN_LOG_LEVEL="3")
+    return subprocess.run([sys.executable, *code_or_args], env=env, capture_output=True,
+                          text=True, timeout=300, **kw)
+
+
+def test_cli_on_missing_data_prints_the_fix_not_a_traceback(tmp_path):
+    result = _run(["-m", "course.data", "verify"], tmp_path)
+    assert result.returncode == 1
+    assert "make data" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_provision_then_the_tutorial_call_works_offline(tmp_path):
+    source = data.keras_dir()
+    result = _run(["-m", "course.data", "provision", "--from", str(source)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    call = ("import tensorflow as tf;"
+            "print(tf.keras.datasets.fashion_mnist.load_data()[0][0].shape)")
+    result = _run(["-c", call], tmp_path)
+    assert result.stdout.strip().endswith("(60000, 28, 28)"), result.stderr[-2000:]
+
+
+def test_provision_refuses_to_copy_damaged_files(tmp_path, data_copy):
+    path = data_copy / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(b"not gzip")
+    result = _run(["-m", "course.data", "provision", "--from", str(data_copy)], tmp_path / "home")
+    assert result.returncode == 1
+    assert "damaged" in result.stderr
+    assert not (tmp_path / "home" / "datasets" / "fashion-mnist" / "train-labels-idx1-ubyte.gz").exists()
+
+
+def test_course_load_data_matches_keras():
+    from keras.datasets import fashion_mnist
+    (x, y), (tx, ty) = course.load_data()
+    (kx, ky), (ktx, kty) = fashion_mnist.load_data()
+    for ours, theirs in [(x, kx), (y, ky), (tx, ktx), (ty, kty)]:
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_class_names_in_both_languages():
+    en, zh = course.class_names("en"), course.class_names("zh")
+    assert en == ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat',
+                  'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+    assert len(zh) == 10 and len(set(zh)) == 10
+    assert all(re.search(r"[\u4e00-\u9fff]", name) for name in zh)
+    en.append("x")  # callers get a copy
+    assert len(course.class_names("en")) == 10
+    with pytest.raises(ValueError, match="en, zh"):
+        course.class_names("fr")
+
+
+def _render_chinese(setup):
+    """Render the Chinese class names; return the warnings matplotlib raised."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    with matplotlib.rc_context():
+        setup()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig, ax = plt.subplots()
+            ax.set_xticks(range(10), course.class_names("zh"))
+            ax.set_xlabel("运动鞋 87% (短靴)")
+            fig.canvas.draw()
+            plt.close(fig)
+    return [str(w.message) for w in caught]
+
+
+def test_chinese_renders_with_a_real_font():
+    assert _render_chinese(lambda: course.setup_matplotlib("zh")) == []
+
+
+def test_without_the_font_set_up_glyphs_go_missing():
+    """The check above can fail: matplotlib's default font has no Chinese glyphs."""
+    import matplotlib
+    def default_font():
+        matplotlib.rcParams["font.family"] = "sans-serif"
+        matplotlib.rcParams["font.sans-serif"] = ["DejaVu Sans"]
+    caught = _render_chinese(default_font)
+    assert any("missing from font" in message for message in caught)
+
+
+def _readme_commands(name):
+    text = (ROOT / name).read_text(encoding="utf-8")
+    block = re.search(r"<!-- commands -->\s*```(?:bash|sh)?\n(.*?)```", text, re.S)
+    assert block, f"{name} has no marked block with the set-up and test commands"
+    return [line.strip() for line in block.group(1).splitlines()
+            if line.strip() and not line.strip().startswith("#")]
+
+
+@pytest.mark.parametrize("readme", ["README.md", "README.zh-CN.md"])
+def test_readme_commands_are_what_ci_runs(readme):
+    commands = _readme_commands(readme)
+    assert len(commands) == 2, commands
+    ci = (ROOT / ".ci" / "run").read_text()
+    ci_lines = [line.strip() for line in ci.splitlines()]
+    for command in commands:
+        assert command in ci_lines, f"{command!r} from {readme} is not run by .ci/run"

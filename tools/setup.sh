@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Everything the course needs on a fresh Linux machine: system packages (Debian/Ubuntu),
+# a .venv with the pinned Python packages, Fashion-MNIST where Keras looks for it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+
+# Debian packages: the data set, a CJK font for the browser, Chromium for the browser tests.
+APT_PACKAGES="dataset-fashion-mnist fonts-noto-cjk chromium chromium-driver"
+if command -v apt-get >/dev/null; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then SUDO="sudo"; else SUDO="skip"; fi
+  fi
+  if [ "$SUDO" = "skip" ]; then
+    echo "setup: not root and no sudo: skipping Debian packages ($APT_PACKAGES)" >&2
+  else
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $APT_PACKAGES
+  fi
+else
+  echo "setup: no apt-get: Fashion-MNIST will be downloaded once by Keras; browser tests are skipped" >&2
+fi
+
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q -r requirements.txt
+"$VENV/bin/python" -m pip install -q --no-deps -e .
+
+if [ -d /usr/share/datasets/fashion-mnist ]; then
+  "$VENV/bin/python" -m course.data provision
+else
+  "$VENV/bin/python" -m course.data provision --download
+fi
+"$VENV/bin/python" -c "import course; course.setup_matplotlib('zh')"
+echo "setup: done. Next: make test"
