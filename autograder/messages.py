@@ -1,0 +1,144 @@
+"""What a failed check tells the student, in the notebook's language ("en" or "zh")."""
+
+MESSAGES = {
+    "not_written": (
+        "{name} is not written yet: replace `raise NotImplementedError()` with your code.",
+        "{name} 还没有实现：请把 `raise NotImplementedError()` 换成你的代码。"),
+    "raised": (
+        "{name} raised {error}. Run the cell that defines it and read the last line of the error.",
+        "{name} 运行时出错：{error}。请重新运行定义它的单元格，并阅读错误信息的最后一行。"),
+    "timeout": (
+        "{name} did not finish within {seconds} s. Look for a loop that never ends.",
+        "{name} 在 {seconds} 秒内没有结束。请检查是否有永不结束的循环。"),
+    "not_defined": (
+        "{name} is not defined: run the cell that defines it (and every cell above it).",
+        "{name} 没有定义：请运行定义它的单元格（以及它上面的所有单元格）。"),
+    # preprocess_images
+    "pre_not_array": (
+        "preprocess_images must return a NumPy array, it returned {kind}.",
+        "preprocess_images 应返回 NumPy 数组，实际返回的是 {kind}。"),
+    "pre_shape": (
+        "preprocess_images must keep the shape: it turned {given} into {got}. Scale the pixels; don't reshape.",
+        "preprocess_images 不应改变形状：输入 {given}，输出却是 {got}。只需缩放像素值，不要改变形状。"),
+    "pre_float": (
+        "preprocess_images must return floating-point values, got dtype {dtype}. Divide by 255.0.",
+        "preprocess_images 应返回浮点数，实际的 dtype 是 {dtype}。请除以 255.0。"),
+    "pre_range": (
+        "Pixel values must be in [0, 1]; the largest was {high} and the smallest {low}. Divide by 255.",
+        "像素值应在 [0, 1] 之间；最大值是 {high}，最小值是 {low}。请除以 255。"),
+    "pre_ends": (
+        "255 must become 1.0 and 0 must stay 0.0; got {one} and {zero}. Divide by 255, nothing else.",
+        "255 应变成 1.0，0 应保持 0.0；实际得到 {one} 和 {zero}。只需除以 255。"),
+    "pre_mutates": (
+        "preprocess_images changed the array it was given. Return a new array (images / 255.0) instead of changing images in place.",
+        "preprocess_images 修改了传入的数组。请返回一个新数组（images / 255.0），不要原地修改 images。"),
+    # build_model
+    "model_type": (
+        "build_model must return a Keras model, it returned {kind}.",
+        "build_model 应返回一个 Keras 模型，实际返回的是 {kind}。"),
+    "model_output": (
+        "The model must map {given} images to an output of shape {want}; it gave {got}. Flatten the 28x28 image first and end with Dense(10).",
+        "模型应把 {given} 的图像映射为形状 {want} 的输出，实际得到 {got}。请先用 Flatten 展平 28x28 的图像，最后一层用 Dense(10)。"),
+    "model_layers": (
+        "The model's layers must be Flatten -> Dense(128, relu) -> Dense(10); found {found}.",
+        "模型的层应为 Flatten -> Dense(128, relu) -> Dense(10)；实际是 {found}。"),
+    "model_softmax": (
+        "The last layer applies '{activation}', but the loss uses from_logits=True and expects raw scores (logits). Remove the activation from Dense(10).",
+        "最后一层使用了 '{activation}' 激活，但损失函数设置了 from_logits=True，需要未经处理的分数（logits）。请去掉 Dense(10) 的激活函数。"),
+    # compile_model
+    "compile_return": (
+        "compile_model must return the model it compiled, it returned {kind}.",
+        "compile_model 应返回编译好的模型，实际返回的是 {kind}。"),
+    "compile_adma": (
+        "Keras does not know the optimizer {spelled!r}: check the spelling, it is 'adam'.",
+        "Keras 不认识优化器 {spelled!r}：请检查拼写，应为 'adam'。"),
+    "compile_tf1": (
+        "tf.train.AdamOptimizer is TensorFlow 1 and does not exist in TensorFlow 2: use optimizer='adam' (or keras.optimizers.Adam()).",
+        "tf.train.AdamOptimizer 是 TensorFlow 1 的接口，TensorFlow 2 中已不存在：请使用 optimizer='adam'（或 keras.optimizers.Adam()）。"),
+    "compile_optimizer": (
+        "The optimizer must be Adam, found {found}. Use optimizer='adam'.",
+        "优化器应为 Adam，实际是 {found}。请使用 optimizer='adam'。"),
+    "compile_not_compiled": (
+        "The model is not compiled: call model.compile(...) inside compile_model.",
+        "模型没有编译：请在 compile_model 中调用 model.compile(...)。"),
+    "compile_loss": (
+        "The loss must be sparse categorical cross-entropy (labels are integers 0..9), found {found}.",
+        "损失函数应为稀疏分类交叉熵（标签是 0..9 的整数），实际是 {found}。"),
+    "compile_logits": (
+        "The model outputs logits (Dense(10) with no activation), so the loss needs from_logits=True: keras.losses.SparseCategoricalCrossentropy(from_logits=True).",
+        "模型输出的是 logits（Dense(10) 没有激活函数），所以损失函数需要 from_logits=True：keras.losses.SparseCategoricalCrossentropy(from_logits=True)。"),
+    "compile_metrics": (
+        "Accuracy must be tracked: pass metrics=['accuracy'] (found {found}).",
+        "需要跟踪准确率：请传入 metrics=['accuracy']（实际是 {found}）。"),
+    # train_model
+    "train_history": (
+        "train_model must return the History that model.fit returns, it returned {kind}.",
+        "train_model 应返回 model.fit 返回的 History 对象，实际返回的是 {kind}。"),
+    "train_epochs": (
+        "train_model was asked for {want} epochs but trained {got}. Pass epochs=epochs to model.fit.",
+        "要求 train_model 训练 {want} 轮，实际训练了 {got} 轮。请把 epochs=epochs 传给 model.fit。"),
+    "train_loss": (
+        "The loss did not go down during training ({first:.3f} -> {last:.3f}). Train on the images and labels you are given.",
+        "训练过程中损失没有下降（{first:.3f} -> {last:.3f}）。请用传入的图像和标签进行训练。"),
+    # make_probability_model
+    "prob_shape": (
+        "The probability model must output shape {want}, it gave {got}.",
+        "概率模型的输出形状应为 {want}，实际是 {got}。"),
+    "prob_range": (
+        "Probabilities must lie in [0, 1]; found values from {low:.3f} to {high:.3f}. Add a Softmax layer after the model.",
+        "概率应在 [0, 1] 之间；实际范围是 {low:.3f} 到 {high:.3f}。请在模型后面加一个 Softmax 层。"),
+    "prob_sum": (
+        "Each row of probabilities must sum to 1; a row summed to {total:.4f}. Add a Softmax layer after the model.",
+        "每一行概率之和应为 1；有一行的和是 {total:.4f}。请在模型后面加一个 Softmax 层。"),
+    "prob_softmax": (
+        "The probabilities are not the softmax of the model's logits (largest difference {diff:.3g}). Use exactly one Softmax layer: keras.Sequential([model, keras.layers.Softmax()]).",
+        "输出的概率不等于模型 logits 的 softmax（最大差值 {diff:.3g}）。请只加一个 Softmax 层：keras.Sequential([model, keras.layers.Softmax()])。"),
+    "predictions_shape": (
+        "predictions must have shape (10000, 10), one row of 10 probabilities per test image; found {got}.",
+        "predictions 的形状应为 (10000, 10)，每张测试图像一行 10 个概率；实际是 {got}。"),
+    # accuracy
+    "acc_low": (
+        "The trained model reaches {acc:.3f} accuracy on the 10,000 test images; at least {threshold:.3f} is needed. Check the preprocessing, the model and that training ran for 10 epochs.",
+        "训练好的模型在 10,000 张测试图像上的准确率是 {acc:.3f}，至少需要 {threshold:.3f}。请检查预处理、模型结构，以及是否训练了 10 轮。"),
+    # plots
+    "plot_no_image": (
+        "plot_image must show the image with plt.imshow; no image was drawn.",
+        "plot_image 应使用 plt.imshow 显示图像，但没有画出任何图像。"),
+    "plot_wrong_image": (
+        "plot_image showed a different picture from img[i].",
+        "plot_image 显示的不是 img[i] 这张图。"),
+    "plot_label": (
+        "The x-label must read '{want}' (predicted name, confidence as a whole percent, true name); it reads '{got}'.",
+        "x 轴标签应为 '{want}'（预测类别、取整的置信度百分比、真实类别）；实际是 '{got}'。"),
+    "plot_label_color": (
+        "The x-label must be {want} when the prediction is {verdict}; it is {got}.",
+        "预测{verdict}时 x 轴标签应为{want}；实际是 {got}。"),
+    "bars_count": (
+        "plot_value_array must draw 10 bars, one per class; found {got}.",
+        "plot_value_array 应画 10 个柱形，每类一个；实际有 {got} 个。"),
+    "bars_heights": (
+        "The bars' heights must be the 10 probabilities of predictions_array.",
+        "柱形的高度应等于 predictions_array 中的 10 个概率。"),
+    "bars_ylim": (
+        "The y-axis must go from 0 to 1 (plt.ylim([0, 1])); it goes from {low} to {high}.",
+        "y 轴范围应为 0 到 1（plt.ylim([0, 1])）；实际是 {low} 到 {high}。"),
+    "bars_color": (
+        "The bar of the {which} class ({label}) must be {want}; it is {got}.",
+        "{which}类别（{label}）的柱形应为{want}；实际是 {got}。"),
+}
+
+WORDS = {
+    "blue": ("blue", "蓝色"), "red": ("red", "红色"),
+    "right": ("right", "正确"), "wrong": ("wrong", "错误"),
+    "predicted": ("predicted", "预测"), "true": ("true", "真实"),
+}
+
+
+def say(key, lang="en", **values):
+    """The message ``key`` in ``lang``, filled with ``values``."""
+    text = MESSAGES[key][1 if lang == "zh" else 0]
+    return text.format(**values)
+
+
+def word(key, lang="en"):
+    return WORDS[key][1 if lang == "zh" else 0]

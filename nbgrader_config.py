@@ -1,0 +1,25 @@
+# nbgrader configuration for the Fashion-MNIST course: plain `nbgrader generate_assignment`,
+# `autograde`, `generate_feedback` and `export` run from this folder do the right thing.
+c = get_config()  # noqa: F821 (provided by nbgrader)
+
+c.CourseDirectory.course_id = "fashion-mnist"
+c.CourseDirectory.source_directory = "solutions"     # instructors edit these
+c.CourseDirectory.release_directory = "exercises"    # generated, committed, given to students
+# student work, grades and feedback live in git-ignored folders
+c.CourseDirectory.submitted_directory = "submitted"
+c.CourseDirectory.autograded_directory = "autograded"
+c.CourseDirectory.feedback_directory = "feedback"
+c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Ten epochs take about 40 s on two cores; a cell that runs past 5 minutes is stopped (the kernel
+# is interrupted, not killed) and the rest of the notebook is still graded.
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
