@@ -14,7 +14,7 @@ import warnings
 
 from .messages import say
 
-DEFAULT_SECONDS = 120
+DEFAULT_SECONDS = 60
 
 
 class _TimeUp(BaseException):

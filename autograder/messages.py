@@ -67,6 +67,9 @@ MESSAGES = {
     "compile_logits": (
         "The model outputs logits (Dense(10) with no activation), so the loss needs from_logits=True: keras.losses.SparseCategoricalCrossentropy(from_logits=True).",
         "模型输出的是 logits（Dense(10) 没有激活函数），所以损失函数需要 from_logits=True：keras.losses.SparseCategoricalCrossentropy(from_logits=True)。"),
+    "compile_softmax_logits": (
+        "Your build_model ends with a '{activation}' activation, and this loss uses from_logits=True: the softmax is applied twice and training slows down. Keep Dense(10) linear (logits) and from_logits=True.",
+        "你的 build_model 最后一层使用了 '{activation}' 激活，而损失函数又设置了 from_logits=True：softmax 被计算了两次，训练会变慢。请让 Dense(10) 保持线性输出（logits），并保留 from_logits=True。"),
     "compile_metrics": (
         "Accuracy must be tracked: pass metrics=['accuracy'] (found {found}).",
         "需要跟踪准确率：请传入 metrics=['accuracy']（实际是 {found}）。"),

@@ -1,0 +1,114 @@
+"""Helpers for tests that grade real notebooks: a scratch nbgrader course, student submissions
+made from the solution notebook with some cells replaced, and reading the gradebook."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "fashion_mnist.ipynb"
+
+# name: ({solution grade_id: wrong source}, grade cells expected to lose their points)
+WRONG = {
+    "no_scaling": (
+        {"preprocess_images": "def preprocess_images(images):\n    return images"},
+        {"test_preprocess_images_shape", "test_preprocess_images_range", "test_accuracy_threshold"}),
+    "no_flatten": (
+        {"build_model": "def build_model():\n    return keras.Sequential([keras.Input(shape=(28, 28)),\n"
+                        "        keras.layers.Dense(128, activation='relu'), keras.layers.Dense(10)])"},
+        {"test_build_model_output", "test_build_model_layers", "test_accuracy_predictions",
+         "test_accuracy_threshold"}),
+    "adma_typo": (
+        {"compile_model": "def compile_model(model):\n    model.compile(optimizer='adma',\n"
+                          "        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),\n"
+                          "        metrics=['accuracy'])\n    return model"},
+        {"test_compile_model_optimizer", "test_compile_model_loss", "test_compile_model_metrics",
+         "test_accuracy_threshold"}),
+    "tf1_optimizer": (
+        {"compile_model": "def compile_model(model):\n    model.compile(optimizer=tf.train.AdamOptimizer(),\n"
+                          "        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),\n"
+                          "        metrics=['accuracy'])\n    return model"},
+        {"test_compile_model_optimizer", "test_compile_model_loss", "test_compile_model_metrics",
+         "test_accuracy_threshold"}),
+    "ignores_epochs": (
+        {"train_model": "def train_model(model, images, labels, epochs=10):\n"
+                        "    return model.fit(images, labels, epochs=10)"},
+        {"test_train_model_epochs"}),
+    "no_softmax": (
+        {"make_probability_model": "def make_probability_model(model):\n    return model"},
+        {"test_make_probability_model_softmax"}),
+    "swapped_colors": (
+        {"plot_image": "def plot_image(i, predictions_array, true_label, img):\n"
+                       "    plt.imshow(img[i], cmap=plt.cm.binary)\n"
+                       "    p = np.argmax(predictions_array)\n"
+                       "    color = 'red' if p == true_label[i] else 'blue'\n"
+                       "    plt.xlabel('{} {:2.0f}% ({})'.format(class_names[p], 100*np.max(predictions_array),\n"
+                       "               class_names[true_label[i]]), color=color)"},
+        {"test_plot_image"}),
+    "no_ylim": (
+        {"plot_value_array": "def plot_value_array(i, predictions_array, true_label):\n"
+                             "    bars = plt.bar(range(10), predictions_array, color='#777777')\n"
+                             "    bars[np.argmax(predictions_array)].set_color('red')\n"
+                             "    bars[true_label[i]].set_color('blue')"},
+        {"test_plot_value_array"}),
+}
+
+
+def nbgrader(*args, cwd, check=True, timeout=1800):
+    # nbgrader runs `alembic` from PATH to create the gradebook: use this environment's
+    bin = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=bin + os.pathsep + os.environ.get("PATH", ""))
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def make_course(where):
+    """A scratch course: this repo's nbgrader config and solutions, assignments generated."""
+    where = Path(where)
+    where.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "nbgrader_config.py", where)
+    shutil.copytree(ROOT / "solutions", where / "solutions")
+    for assignment in ("fashion_mnist_en", "fashion_mnist_zh"):
+        nbgrader("generate_assignment", assignment, "--force", cwd=where)
+    return where
+
+
+def grade_ids(nb):
+    return [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in nb.cells]
+
+
+def with_cells_replaced(nb, replacements):
+    nb = nbformat.from_dict(nb)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in replacements:
+            cell.source = replacements[grade_id]
+    return nb
+
+
+def submit(course_dir, student, assignment, nb):
+    folder = Path(course_dir) / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / NOTEBOOK)
+
+
+def scores(course_dir, assignment):
+    """{student: {grade cell: (score, max_score)}} from the course's gradebook."""
+    from nbgrader.api import Gradebook
+    result = {}
+    with Gradebook(f"sqlite:///{Path(course_dir) / 'gradebook.db'}") as gb:
+        for submission in gb.assignment_submissions(assignment):
+            notebook = submission.notebooks[0]
+            result[submission.student_id] = {g.name: (g.score, g.max_score) for g in notebook.grades}
+    return result
+
+
+def failed(cells):
+    return {name for name, (score, max_score) in cells.items() if score != max_score}

@@ -1,0 +1,109 @@
+"""The assignment under the real nbgrader CLI: generate, autograde, feedback, export, validate.
+
+One scratch course grades every submission in a single `nbgrader autograde` run per language;
+each test then reads its own student's result.
+"""
+
+import csv
+import re
+
+import nbformat
+import pytest
+
+from notebooks import (NOTEBOOK, WRONG, failed, make_course, nbgrader, scores, submit,
+                       with_cells_replaced)
+
+pytestmark = pytest.mark.slow
+
+ALL_TESTS = None  # filled from the solution's grade cells
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("course"))
+    solution = {lang: nbformat.read(course / "solutions" / f"fashion_mnist_{lang}" / NOTEBOOK, 4)
+                for lang in ("en", "zh")}
+    release = {lang: nbformat.read(course / "exercises" / f"fashion_mnist_{lang}" / NOTEBOOK, 4)
+               for lang in ("en", "zh")}
+    for lang in ("en", "zh"):
+        submit(course, "solution", f"fashion_mnist_{lang}", solution[lang])
+        submit(course, "release", f"fashion_mnist_{lang}", release[lang])
+    for name, (replacements, _) in WRONG.items():
+        submit(course, name, "fashion_mnist_en", with_cells_replaced(solution["en"], replacements))
+
+    tampered = nbformat.from_dict(solution["en"])
+    for cell in tampered.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_accuracy_threshold":
+            cell.source = "pass  # the student 'fixed' the failing test"
+    tampered.cells = [cell for cell in tampered.cells
+                      if cell.metadata.get("nbgrader", {}).get("grade_id") != "test_plot_value_array"]
+    submit(course, "tampered", "fashion_mnist_en", tampered)
+
+    for lang in ("en", "zh"):
+        nbgrader("autograde", f"fashion_mnist_{lang}", cwd=course)
+        nbgrader("generate_feedback", f"fashion_mnist_{lang}", cwd=course)
+    nbgrader("export", cwd=course)
+    return course, {lang: scores(course, f"fashion_mnist_{lang}") for lang in ("en", "zh")}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_solution_gets_full_marks(graded, lang):
+    cells = graded[1][lang]["solution"]
+    assert failed(cells) == set()
+    assert sum(score for score, _ in cells.values()) == 24
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_unmodified_release_scores_zero_everywhere(graded, lang):
+    cells = graded[1][lang]["release"]
+    assert cells and all(score == 0 for score, _ in cells.values()), cells
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_wrong_implementation_loses_exactly_its_part(graded, name):
+    assert failed(graded[1]["en"][name]) == WRONG[name][1]
+
+
+def test_edited_and_deleted_test_cells_are_restored_and_graded(graded):
+    cells = graded[1]["en"]["tampered"]
+    # nbgrader puts locked grade cells back from the source: the edit and the deletion don't help
+    assert "test_accuracy_threshold" in cells and "test_plot_value_array" in cells
+    assert failed(cells) <= {"test_plot_value_array"}, cells
+
+
+def test_feedback_explains_failures_without_hidden_test_source(graded):
+    course = graded[0]
+    pages = {path.parts[-3]: path.read_text(encoding="utf-8")
+             for path in (course / "feedback").glob("*/fashion_mnist_*/*.html")}
+    assert {"solution", "release", "no_scaling"} <= set(pages)
+    for student, html in pages.items():
+        assert "HIDDEN TESTS" not in html, student
+        assert not re.search(r"checks\.(preprocess_images_range|accuracy_threshold|plot_image_label)\(", html), student
+    assert "the largest was 255.0" in pages["no_scaling"]
+    assert "not written yet" in pages["release"]
+
+
+def test_export_lists_every_student(graded):
+    course = graded[0]
+    with open(course / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    students = {row["student_id"] for row in rows}
+    assert {"solution", "release", *WRONG, "tampered"} <= students
+    solution_en = [row for row in rows if row["student_id"] == "solution"
+                   and row["assignment"] == "fashion_mnist_en"]
+    assert float(solution_en[0]["raw_score"]) == 24
+
+
+def test_validate_fails_readably_on_the_release(graded):
+    course = graded[0]
+    result = nbgrader("validate", str(course / "exercises" / "fashion_mnist_en" / NOTEBOOK),
+                      cwd=course, check=False)
+    output = result.stdout + result.stderr
+    assert "VALIDATION FAILED" in output
+    assert "not written yet" in output
+
+
+def test_validate_passes_on_the_solution(graded):
+    course = graded[0]
+    result = nbgrader("validate", str(course / "solutions" / "fashion_mnist_zh" / NOTEBOOK), cwd=course)
+    assert "Success! Your notebook passes all the tests." in result.stdout
