@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
-ASSIGNMENT ?= fashion_mnist
+ASSIGNMENT ?= fashion_mnist_en
 WORKERS ?= 2
 
 .PHONY: setup data test book exercises grade benchmark clean
@@ -21,8 +21,9 @@ test:             ## the whole test suite (builds the book, runs nbgrader, train
 book:             ## English and Chinese sites in _build/site (cached execution)
 	python tools/build_book.py
 
-exercises:        ## regenerate the student notebooks in exercises/ from solutions/
-	nbgrader generate_assignment $(ASSIGNMENT) --force
+exercises:        ## regenerate the student notebooks in exercises/ from solutions/ (both languages)
+	nbgrader generate_assignment fashion_mnist_en --force
+	nbgrader generate_assignment fashion_mnist_zh --force
 
 grade:            ## autograde every submission in submitted/, in parallel, with a report
 	python -m autograder grade $(ASSIGNMENT) --workers $(WORKERS)
