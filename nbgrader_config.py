@@ -11,6 +11,10 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
 
+# A test cell the student deleted is put back and graded (nbgrader's default gives the whole
+# notebook 0); an edited locked cell is restored from the source anyway.
+c.OverwriteCells.add_missing_cells = True
+
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # Ten epochs take about 40 s on two cores; a cell that runs past 5 minutes is stopped (the kernel

@@ -6,12 +6,11 @@ and the tracebacks that quote them included. This preprocessor (added to
 test cell and shortens each test cell's error to its last line, the check's message.
 """
 
-from nbconvert.preprocessors import Preprocessor
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests
+from nbgrader.preprocessors import ClearHiddenTests, NbGraderPreprocessor
 
 
-class HideHiddenTests(Preprocessor):
+class HideHiddenTests(NbGraderPreprocessor):  # nbconvert runs a preprocessor only when enabled
 
     def preprocess(self, nb, resources):
         clear = ClearHiddenTests(enforce_metadata=False)
