@@ -48,6 +48,15 @@ def test_committed_exercises_match_generate_assignment(regenerated, lang):
         "exercises/ has drifted from solutions/: run `make exercises` and commit the result")
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_release_folder_has_the_same_files(regenerated, lang):
+    def files(root):
+        folder = root / "exercises" / f"fashion_mnist_{lang}"
+        return {path.name: path.read_bytes() for path in folder.iterdir() if path.suffix != ".ipynb"}
+    assert files(ROOT) == files(regenerated)
+    assert "timeout" in files(ROOT)["nbgrader_config.py"].decode()  # validate in the student's folder
+
+
 def test_drift_check_can_fail(regenerated):
     nb = load("exercises", "en", regenerated)
     nb.cells[3].source += "\n# edited by hand"
