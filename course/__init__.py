@@ -6,8 +6,17 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .classes import CLASS_NAMES, LANGUAGES, class_names
-from .data import DataError, load_data, require_data
 from .plotting import setup_matplotlib
+
+_FROM_DATA = ("DataError", "load_data", "require_data")
+
+
+def __getattr__(name):
+    # course.data is imported on first use, so `python -m course.data` runs it only once
+    if name in _FROM_DATA:
+        from . import data
+        return getattr(data, name)
+    raise AttributeError(f"module 'course' has no attribute {name!r}")
 
 __all__ = ["CLASS_NAMES", "LANGUAGES", "class_names", "DataError", "load_data",
            "require_data", "setup_matplotlib"]
