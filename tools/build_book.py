@@ -1,0 +1,81 @@
+"""Build the English and Chinese books and assemble them into one site.
+
+    python tools/build_book.py          # or: make book
+
+Each language is its own Jupyter Book build (one Sphinx build has one language; Chinese search
+needs language zh_CN). Notebook execution is cached, so a rebuild with nothing changed takes
+seconds. The site is _build/site/{en,zh}/ plus an index.html that offers both. The build fails
+on execution errors and on the warnings we keep out of the book: missing glyphs, deprecation
+warnings, broken cross-references.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "_build"
+SITE = BUILD / "site"
+BUILDS = {"en": ("_config.yml", "_toc.yml"), "zh": ("_config.zh.yml", "_toc.zh.yml")}
+BAD_LOG_LINES = re.compile(
+    r"Glyph \d+ .*missing from|DeprecationWarning|input_shape|reference target not found|"
+    r"undefined label|unknown document|Executing notebook failed|CellExecutionError|"
+    r"nonexisting document|image file not readable", re.I)
+
+INDEX = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Fashion-MNIST course</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body{font-family:sans-serif;max-width:40em;margin:4em auto;text-align:center}
+a{display:inline-block;margin:1em;padding:1em 2em;border:1px solid #888;border-radius:.5em;
+text-decoration:none;font-size:1.3em}</style></head>
+<body><h1>Fashion-MNIST: your first neural network</h1>
+<p>Choose a language · 选择语言</p>
+<a href="en/book/00_home/en.html" hreflang="en">English</a>
+<a href="zh/book/00_home/zh.html" hreflang="zh">中文</a>
+</body></html>
+"""
+
+
+def build(lang):
+    config, toc = BUILDS[lang]
+    out = BUILD / lang
+    log = BUILD / "logs" / f"{lang}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+    command = [jupyter_book, "build", str(ROOT), "--config", str(ROOT / config),
+               "--toc", str(ROOT / toc), "--path-output", str(out), "--builder", "html"]
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    log.write_text(result.stdout + result.stderr, encoding="utf-8")
+    problems = [line for line in (result.stdout + result.stderr).splitlines() if BAD_LOG_LINES.search(line)]
+    if result.returncode != 0 or problems:
+        print(f"book ({lang}): build failed after {seconds:.0f} s; full log in {log}", file=sys.stderr)
+        print("\n".join(problems[:20] or (result.stdout + result.stderr).splitlines()[-30:]), file=sys.stderr)
+        return None
+    print(f"book ({lang}): built in {seconds:.1f} s")
+    return out / "_build" / "html", seconds
+
+
+def main():
+    built = {}
+    for lang in BUILDS:
+        result = build(lang)
+        if result is None:
+            return 1
+        built[lang] = result
+    SITE.mkdir(parents=True, exist_ok=True)
+    for lang, (html, _) in built.items():
+        shutil.rmtree(SITE / lang, ignore_errors=True)
+        shutil.copytree(html, SITE / lang)
+    (SITE / "index.html").write_text(INDEX, encoding="utf-8")
+    total = sum(seconds for _, seconds in built.values())
+    print(f"site: {SITE / 'index.html'} ({total:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
