@@ -1,0 +1,113 @@
+"""The built book: every chapter in both languages, real figures, no unintended errors,
+twin links that resolve, Chinese search, and a cached rebuild that executes nothing."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from book_site import CHAPTERS, ROOT, SITE, build_site, page, soup
+
+pytestmark = pytest.mark.slow
+PLOT_CHAPTERS = ["02_explore", "03_preprocess", "06_train", "07_evaluate", "09_verify", "10_single_image"]
+
+
+@pytest.fixture(scope="module")
+def site():
+    build_site()
+    return SITE
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_chapter_is_built(site, lang):
+    for chapter in CHAPTERS:
+        assert page(lang, chapter).is_file(), f"{chapter} missing in {lang}"
+    html = soup(page(lang, "05_compile")).find("html")
+    assert html["lang"].startswith(lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("chapter", PLOT_CHAPTERS)
+def test_figures_are_embedded_images(site, lang, chapter):
+    path = page(lang, chapter)
+    images = [img["src"] for img in soup(path).select("div.cell_output img, div.output img")]
+    assert images, f"no figure in {path}"
+    for src in images:
+        assert not src.startswith(("http://", "https://")), src
+        assert src.startswith("data:") or (path.parent / src).resolve().is_file(), src
+
+
+def test_no_page_links_a_remote_picture(site):
+    for path in SITE.rglob("book/**/*.html"):
+        for img in soup(path).find_all("img"):
+            assert not img.get("src", "").startswith(("http://", "https://")), (path, img["src"])
+
+
+def unexpected_errors(path):
+    """Error or stderr outputs outside cells tagged raises-exception."""
+    found = []
+    for output in soup(path).select("div.output.traceback, div.output.error, div.output.stderr"):
+        cell = output.find_parent("div", class_="cell")
+        if not (cell and "tag_raises-exception" in cell.get("class", [])):
+            found.append(output.get_text()[:200])
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_errors_except_the_intended_ones(site, lang):
+    for chapter in CHAPTERS:
+        assert unexpected_errors(page(lang, chapter)) == [], chapter
+    intended = soup(page(lang, "12_mistakes")).select("div.tag_raises-exception div.output.traceback")
+    assert len(intended) >= 5, "the common-mistakes page should show its errors"
+
+
+def test_error_check_can_fail(site, tmp_path):
+    """The same page with one intended-failure tag removed is reported."""
+    html = page("en", "12_mistakes").read_text(encoding="utf-8")
+    changed = tmp_path / "page.html"
+    changed.write_text(html.replace("tag_raises-exception", "tag_other", 1), encoding="utf-8")
+    assert unexpected_errors(changed)
+
+
+@pytest.mark.parametrize("lang,other", [("en", "zh"), ("zh", "en")])
+def test_twin_links_resolve(site, lang, other):
+    for chapter in CHAPTERS:
+        path = page(lang, chapter)
+        links = soup(path).select("a.twin-link")
+        assert len(links) == 1, path
+        target = (path.parent / links[0]["href"]).resolve()
+        assert target == page(other, chapter).resolve() and target.is_file(), links[0]["href"]
+
+
+def test_site_index_offers_both_languages(site):
+    index = soup(SITE / "index.html")
+    hrefs = {a["href"] for a in index.find_all("a")}
+    assert hrefs == {"en/book/00_home/en.html", "zh/book/00_home/zh.html"}
+    for href in hrefs:
+        assert (SITE / href).is_file()
+
+
+def test_chinese_search_index_has_chinese_words(site):
+    index = (SITE / "zh" / "searchindex.js").read_text(encoding="utf-8")
+    for word in ("训练", "模型", "准确率"):
+        assert f'"{word}"' in index, word
+    english = (SITE / "en" / "searchindex.js").read_text(encoding="utf-8")
+    assert '"训练"' not in english  # the check can fail: the English build does not index Chinese
+
+
+def test_build_log_is_clean(site):
+    for lang in ("en", "zh"):
+        log = (ROOT / "_build" / "logs" / f"{lang}.log").read_text(encoding="utf-8")
+        for bad in ("missing from font", "DeprecationWarning", "reference target not found",
+                    "undefined label", "Executing notebook failed"):
+            assert bad not in log, (lang, bad)
+
+
+def test_cached_rebuild_executes_nothing(site):
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for lang in ("en", "zh"):
+        log = (ROOT / "_build" / "logs" / f"{lang}.log").read_text(encoding="utf-8")
+        assert not re.search(r"Executing notebook|Executing:", log), lang

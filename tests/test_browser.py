@@ -1,0 +1,77 @@
+"""A real browser opens an English and a Chinese chapter of the built site.
+
+Headless Chromium from Debian (chromium + chromium-driver); screenshots are kept in
+_build/artifacts/ as build artifacts.
+"""
+
+import functools
+import http.server
+import shutil
+import threading
+
+import pytest
+
+from book_site import ROOT, SITE, build_site
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("chromedriver")),
+                                 reason="needs Debian's chromium and chromium-driver (make setup)")]
+ARTIFACTS = ROOT / "_build" / "artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1280,2000"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    build_site()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    yield driver
+    driver.quit()
+
+
+def images_loaded(browser):
+    return browser.execute_script(
+        "const imgs = [...document.querySelectorAll('article img, main img')];"
+        "return [imgs.length, imgs.filter(i => i.complete && i.naturalWidth > 0).length];")
+
+
+@pytest.mark.parametrize("lang,other,title", [("en", "zh", "Verify predictions"),
+                                              ("zh", "en", "用图表检验预测")])
+def test_chapter_renders_and_links_to_its_twin(server, browser, lang, other, title):
+    from selenium.webdriver.common.by import By
+    browser.get(f"{server}/{lang}/book/09_verify/{lang}.html")
+    assert title in browser.title
+    total, loaded = images_loaded(browser)
+    assert total >= 3 and loaded == total, (total, loaded)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"09_verify_{lang}.png"))
+    browser.find_element(By.CSS_SELECTOR, "a.twin-link").click()
+    assert browser.current_url.endswith(f"/{other}/book/09_verify/{other}.html")
+    assert images_loaded(browser)[1] >= 3
+
+
+def test_missing_image_is_detected(server, browser):
+    """The image check can fail: break one picture in the page and it is counted as not loaded."""
+    browser.get(f"{server}/en/book/09_verify/en.html")
+    browser.execute_script("const i = document.querySelector('article img, main img');"
+                           "i.src = 'missing.png';")
+    browser.execute_script("return new Promise(r => setTimeout(r, 500));")
+    total, loaded = images_loaded(browser)
+    assert loaded < total
