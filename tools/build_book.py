@@ -5,8 +5,8 @@
 Each language is its own Jupyter Book build (one Sphinx build has one language; Chinese search
 needs language zh_CN). Notebook execution is cached, so a rebuild with nothing changed takes
 seconds. The site is _build/site/{en,zh}/ plus an index.html that offers both. The build fails
-on execution errors and on the warnings we keep out of the book: missing glyphs, deprecation
-warnings, broken cross-references.
+on execution errors and on any Sphinx warning, and on the warnings we keep out of the book:
+missing glyphs, deprecation warnings, broken cross-references.
 """
 
 import re
@@ -21,7 +21,7 @@ BUILD = ROOT / "_build"
 SITE = BUILD / "site"
 BUILDS = {"en": ("_config.yml", "_toc.yml"), "zh": ("_config.zh.yml", "_toc.zh.yml")}
 BAD_LOG_LINES = re.compile(
-    r"Glyph \d+ .*missing from|DeprecationWarning|input_shape|reference target not found|"
+    r": WARNING: |: ERROR: |Glyph \d+ .*missing from|DeprecationWarning|input_shape|reference target not found|"
     r"undefined label|unknown document|Executing notebook failed|CellExecutionError|"
     r"nonexisting document|image file not readable", re.I)
 
