@@ -36,17 +36,18 @@ _FSTRING_PARTS = {getattr(tokenize, name) for name in ("FSTRING_START", "FSTRING
 
 
 def cells(path):
+    """Every cell as (type, tags, code shape); markdown cells keep only their type and tags."""
     nb = jupytext.read(path)
     return [(cell.cell_type, sorted(cell.metadata.get("tags", [])),
              code_shape(cell.source) if cell.cell_type == "code" else None)
-            for cell in nb.cells if cell.cell_type == "code"]
+            for cell in nb.cells]
 
 
 def twin_problems(en_path, zh_path):
     en, zh = cells(en_path), cells(zh_path)
     if len(en) != len(zh):
-        return [f"{len(en)} code cells in English, {len(zh)} in Chinese"]
-    return [f"code cell {i + 1} differs" for i, (a, b) in enumerate(zip(en, zh)) if a != b]
+        return [f"{len(en)} cells in English, {len(zh)} in Chinese"]
+    return [f"cell {i + 1} ({a[0]}) differs" for i, (a, b) in enumerate(zip(en, zh)) if a != b]
 
 
 def test_every_chapter_has_both_languages():
@@ -68,7 +69,19 @@ def test_twin_check_can_fail(tmp_path):
     changed.write_text(source.replace("optimizer='adam'", "optimizer='sgd'", 1).replace(
         "metrics=['accuracy']", "metrics=['accuracy', 'mse']", 1), encoding="utf-8")
     problems = twin_problems(ROOT / "book" / "05_compile" / "en.md", changed)
-    assert problems and all("differs" in p for p in problems)
+    assert problems and all("(code) differs" in p for p in problems)
+
+
+def test_twin_check_sees_tags_and_cell_counts(tmp_path):
+    en = ROOT / "book" / "12_mistakes" / "en.md"
+    source = (ROOT / "book" / "12_mistakes" / "zh.md").read_text(encoding="utf-8")
+    untagged = tmp_path / "untagged.md"
+    untagged.write_text(source.replace(":tags: [raises-exception]\n", "", 1), encoding="utf-8")
+    assert twin_problems(en, untagged)
+    extra = tmp_path / "extra.md"
+    extra.write_text(source + "\n+++\n\n多出来的一段。\n", encoding="utf-8")
+    count = len(cells(en))
+    assert twin_problems(en, extra) == [f"{count} cells in English, {count + 1} in Chinese"]
 
 
 def test_comments_and_strings_may_differ():
