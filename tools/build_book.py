@@ -9,6 +9,7 @@ on execution errors and on any Sphinx warning, and on the warnings we keep out o
 missing glyphs, deprecation warnings, broken cross-references.
 """
 
+import json
 import re
 import shutil
 import subprocess
@@ -24,6 +25,8 @@ BAD_LOG_LINES = re.compile(
     r": WARNING: |: ERROR: |Glyph \d+ .*missing from|DeprecationWarning|input_shape|reference target not found|"
     r"undefined label|unknown document|Executing notebook failed|CellExecutionError|"
     r"nonexisting document|image file not readable", re.I)
+# what the course's own code may not print outside cells tagged raises-exception
+BAD_OUTPUT = re.compile(r"Warning|Glyph \d+|missing from font|input_shape|Traceback")
 
 INDEX = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Fashion-MNIST course</title>
@@ -39,6 +42,21 @@ text-decoration:none;font-size:1.3em}</style></head>
 """
 
 
+def output_problems(folder):
+    """Warnings and errors in the executed notebooks, outside cells tagged raises-exception."""
+    problems = []
+    for path in sorted(folder.rglob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if "raises-exception" in cell.get("metadata", {}).get("tags", []):
+                continue
+            for output in cell.get("outputs", []):
+                text = "".join(output.get("text", "")) if output.get("name") == "stderr" else ""
+                if output.get("output_type") == "error" or BAD_OUTPUT.search(text):
+                    shown = text or output.get("ename", "") + ": " + output.get("evalue", "")
+                    problems.append(f"{path.relative_to(folder)}: {shown.strip()[:300]}")
+    return problems
+
+
 def build(lang):
     config, toc = BUILDS[lang]
     out = BUILD / lang
@@ -52,11 +70,18 @@ def build(lang):
     seconds = time.perf_counter() - start
     log.write_text(result.stdout + result.stderr, encoding="utf-8")
     problems = [line for line in (result.stdout + result.stderr).splitlines() if BAD_LOG_LINES.search(line)]
+    if result.returncode == 0:
+        problems += output_problems(out / "_build" / "jupyter_execute")
     if result.returncode != 0 or problems:
+        # Sphinx re-reads nothing on the next run and would not repeat its warnings: forget the
+        # environment so the next build reads every page again (executed notebooks stay cached)
+        shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
         print(f"book ({lang}): build failed after {seconds:.0f} s; full log in {log}", file=sys.stderr)
         print("\n".join(problems[:20] or (result.stdout + result.stderr).splitlines()[-30:]), file=sys.stderr)
         return None
-    print(f"book ({lang}): built in {seconds:.1f} s")
+    executed = result.stdout.count("Executing notebook")
+    print(f"book ({lang}): built in {seconds:.1f} s, {executed} notebooks executed "
+          f"(the others came from the cache or were unchanged)")
     return out / "_build" / "html", seconds
 
 
