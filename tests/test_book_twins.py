@@ -104,3 +104,26 @@ def test_no_hot_linked_pictures_and_no_input_shape(chapter):
         text = (ROOT / "book" / chapter / f"{lang}.md").read_text(encoding="utf-8")
         assert not re.search(r"!\[[^\]]*\]\(https?://|<img[^>]+src=\"https?://", text), chapter
         assert "input_shape=" not in text or chapter == "12_mistakes", chapter
+
+
+def unrendered_emphasis(markdown):
+    """Bold or italic markers CommonMark leaves as literal asterisks, e.g. `**说明：**正文`: a closing
+    `**` after full-width punctuation needs a space or punctuation after it, which Chinese lacks."""
+    from markdown_it import MarkdownIt
+    html = MarkdownIt("commonmark").render(markdown)
+    text = re.sub(r"<code>.*?</code>|<pre>.*?</pre>", "", html, flags=re.S)
+    return re.findall(r".{0,12}\*\*.{0,12}", text)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_bold_text_renders(chapter):
+    for lang in ("en", "zh"):
+        nb = jupytext.read(ROOT / "book" / chapter / f"{lang}.md")
+        found = [hit for cell in nb.cells if cell.cell_type == "markdown"
+                 for hit in unrendered_emphasis(cell.source)]
+        assert found == [], f"{chapter}/{lang}.md: write **说明**：… not **说明：**… ({found[:3]})"
+
+
+def test_unrendered_emphasis_is_found():
+    assert unrendered_emphasis("**怎么读：**最后一行")
+    assert unrendered_emphasis("**怎么读**：最后一行 `a**b`") == []
