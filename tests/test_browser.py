@@ -75,3 +75,17 @@ def test_missing_image_is_detected(server, browser):
     browser.execute_script("return new Promise(r => setTimeout(r, 500));")
     total, loaded = images_loaded(browser)
     assert loaded < total
+
+
+@pytest.mark.parametrize("lang,query,expected", [("zh", "准确率", "/zh/book/"), ("en", "softmax", "/en/book/")])
+def test_search_finds_pages(server, browser, lang, query, expected):
+    """Sphinx's own search page, in the browser: Chinese words are found (jieba split them)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    browser.get(f"{server}/{lang}/search.html?q={query}")
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, "ul.search li a"))
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "ul.search li a")]
+    assert links and all(expected in link for link in links), links
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"search_{lang}.png"))
