@@ -62,6 +62,10 @@ def test_chapter_renders_and_links_to_its_twin(server, browser, lang, other, tit
     assert total >= 3 and loaded == total, (total, loaded)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / f"09_verify_{lang}.png"))
+    # and the figures: the 5 x 3 grid of predictions, with class names in the page's language
+    browser.execute_script("[...document.querySelectorAll('article img')].pop().scrollIntoView()")
+    browser.save_screenshot(str(ARTIFACTS / f"09_verify_{lang}_figure.png"))
+    browser.execute_script("window.scrollTo(0, 0)")
     browser.find_element(By.CSS_SELECTOR, "a.twin-link").click()
     assert browser.current_url.endswith(f"/{other}/book/09_verify/{other}.html")
     assert images_loaded(browser)[1] >= 3

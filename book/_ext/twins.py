@@ -5,6 +5,8 @@ _build/site/en/ and _build/site/zh/, so the twin of en/book/05_compile/en.html i
 ../../../zh/book/05_compile/zh.html, whatever the page.
 """
 
+from pathlib import Path
+
 from docutils import nodes
 
 LABEL = {"en": "中文", "zh": "English"}  # the name of the other language, in that language
@@ -24,13 +26,22 @@ def add_twin_link(app, doctree, docname):
     if not uri:
         return
     link = nodes.reference("", label, refuri=uri, classes=["twin-link"])
-    paragraph = nodes.paragraph("", "", nodes.Text("🌐 "), link, classes=["twin-link"])
+    # the theme's own Font Awesome "language" icon: an emoji would be a box without an emoji font
+    icon = nodes.raw("", '<i class="fa-solid fa-language" aria-hidden="true"></i> ', format="html")
+    link.insert(0, icon)
+    paragraph = nodes.paragraph("", "", link, classes=["twin-link"])
     sections = list(doctree.findall(nodes.section))
     target = sections[0] if sections else doctree
     index = 1 if sections and isinstance(target[0], nodes.title) else 0
     target.insert(index, paragraph)
 
 
+def add_static_path(app):
+    app.config.html_static_path.append(str(Path(__file__).with_name("static")))
+
+
 def setup(app):
+    app.connect("builder-inited", add_static_path)
+    app.add_css_file("twins.css")
     app.connect("doctree-resolved", add_twin_link)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
