@@ -1,6 +1,7 @@
 """Build the English and Chinese books and assemble them into one site.
 
     python tools/build_book.py          # or: make book
+    python tools/build_book.py --fresh  # re-read every page (after editing book/_ext or the theme)
 
 Each language is its own Jupyter Book build (one Sphinx build has one language; Chinese search
 needs language zh_CN). Notebook execution is cached, so a rebuild with nothing changed takes
@@ -85,9 +86,12 @@ def build(lang):
     return out / "_build" / "html", seconds
 
 
-def main():
+def main(argv=None):
+    fresh = "--fresh" in (sys.argv[1:] if argv is None else argv)
     built = {}
     for lang in BUILDS:
+        if fresh:  # Sphinx forgets its pages; executed notebooks stay in the jupyter cache
+            shutil.rmtree(BUILD / lang / "_build" / ".doctrees", ignore_errors=True)
         result = build(lang)
         if result is None:
             return 1
