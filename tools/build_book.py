@@ -10,7 +10,6 @@ on execution errors and on any Sphinx warning, and on the warnings we keep out o
 missing glyphs, deprecation warnings, broken cross-references.
 """
 
-import json
 import re
 import shutil
 import subprocess
@@ -43,18 +42,21 @@ text-decoration:none;font-size:1.3em}</style></head>
 """
 
 
-def output_problems(folder):
-    """Warnings and errors in the executed notebooks, outside cells tagged raises-exception."""
+def output_problems(html):
+    """Warnings and errors shown in the built pages, outside cells tagged raises-exception.
+
+    Read from the HTML: it always shows the current outputs, cached or not."""
+    from bs4 import BeautifulSoup
     problems = []
-    for path in sorted(folder.rglob("*.ipynb")):
-        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            if "raises-exception" in cell.get("metadata", {}).get("tags", []):
+    for path in sorted(html.glob("book/**/*.html")):
+        page = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for output in page.select("div.output.stderr, div.output.traceback, div.output.error"):
+            cell = output.find_parent("div", class_="cell")
+            if cell and "tag_raises-exception" in cell["class"]:
                 continue
-            for output in cell.get("outputs", []):
-                text = "".join(output.get("text", "")) if output.get("name") == "stderr" else ""
-                if output.get("output_type") == "error" or BAD_OUTPUT.search(text):
-                    shown = text or output.get("ename", "") + ": " + output.get("evalue", "")
-                    problems.append(f"{path.relative_to(folder)}: {shown.strip()[:300]}")
+            text = output.get_text().strip()
+            if "stderr" not in output["class"] or BAD_OUTPUT.search(text):
+                problems.append(f"{path.relative_to(html)}: {text[:300]}")
     return problems
 
 
@@ -69,16 +71,23 @@ def build(lang):
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     seconds = time.perf_counter() - start
-    log.write_text(result.stdout + result.stderr, encoding="utf-8")
-    problems = [line for line in (result.stdout + result.stderr).splitlines() if BAD_LOG_LINES.search(line)]
+    output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # no terminal colours
+    log.write_text(output, encoding="utf-8")
+    problems = [line for line in output.splitlines() if BAD_LOG_LINES.search(line)]
+    failed_cell = re.search(r"(An error occurred while executing the following cell:.*?)\n\n"
+                            r"The above exception", output, re.S)
+    if failed_cell:  # say which notebook and cell, and the error, not just "look above"
+        notebook = re.search(r"myst_nb\S*\.ExecutionError: (\S+)", output)
+        problems = [f"{notebook[1] if notebook else 'a notebook'}: a cell failed (tag it "
+                    f"raises-exception if that is intended). {failed_cell[1]}"] + problems
     if result.returncode == 0:
-        problems += output_problems(out / "_build" / "jupyter_execute")
+        problems += output_problems(out / "_build" / "html")
     if result.returncode != 0 or problems:
         # Sphinx re-reads nothing on the next run and would not repeat its warnings: forget the
         # environment so the next build reads every page again (executed notebooks stay cached)
         shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
         print(f"book ({lang}): build failed after {seconds:.0f} s; full log in {log}", file=sys.stderr)
-        print("\n".join(problems[:20] or (result.stdout + result.stderr).splitlines()[-30:]), file=sys.stderr)
+        print("\n".join(problems[:20] or output.splitlines()[-30:]), file=sys.stderr)
         return None
     executed = result.stdout.count("Executing notebook")
     print(f"book ({lang}): built in {seconds:.1f} s, {executed} notebooks executed "
