@@ -15,6 +15,11 @@ import shutil
 import subprocess
 import sys
 import time
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,6 +102,14 @@ def build(lang):
 
 def main(argv=None):
     fresh = "--fresh" in (sys.argv[1:] if argv is None else argv)
+    BUILD.mkdir(exist_ok=True)
+    with open(BUILD / ".book.lock", "w") as lock:
+        if fcntl:  # two builds at once (make book while the tests build) would clobber each other
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        return build_site(fresh)
+
+
+def build_site(fresh):
     built = {}
     for lang in BUILDS:
         if fresh:  # Sphinx forgets its pages; executed notebooks stay in the jupyter cache
