@@ -93,3 +93,12 @@ def test_search_finds_pages(server, browser, lang, query, expected):
     assert links and all(expected in link for link in links), links
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / f"search_{lang}.png"))
+
+
+def test_site_index_leads_to_both_books(server, browser):
+    from selenium.webdriver.common.by import By
+    for label, title in (("English", "your first neural network"), ("中文", "第一个神经网络")):
+        browser.get(f"{server}/index.html")
+        browser.find_element(By.LINK_TEXT, label).click()
+        assert title in browser.title, browser.title
+        browser.save_screenshot(str(ARTIFACTS / f"home_{'en' if label == 'English' else 'zh'}.png"))
