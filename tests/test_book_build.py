@@ -15,9 +15,9 @@ from book_site import CHAPTERS, ROOT, SITE, build_site, page, soup
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def site():
-    build_site()
+    build_site()  # once per test session, shared with test_browser.py
     return SITE
 
 
