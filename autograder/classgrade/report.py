@@ -15,7 +15,7 @@ class Progress:
 
     def __init__(self, assignment, total, stream=None, width=24):
         self.assignment, self.total, self.width = assignment, total, width
-        self.stream = stream or sys.stderr
+        self.stream = sys.stderr if stream is None else stream
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.done = self.failed = self.running = 0
         self.start = time.monotonic()
