@@ -1,0 +1,201 @@
+"""Class-scale grading under real nbgrader and real kernels, two Dask workers.
+
+A batch mixes correct, wrong, hanging, crashing, memory-hungry, noisy and missing submissions;
+each gets its status and score, the gradebook has every student, submitted files stay as they
+were, a re-run executes nothing and an interrupted run finishes what was left.
+"""
+
+import html
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.grading.jobs import folder_files
+from autograder.grading.report import table
+from notebooks import NOTEBOOK, WRONG, make_course, scores, submit, with_cells_replaced
+
+ASSIGNMENT = "fashion_mnist_en"
+
+
+def solution(course):
+    return nbformat.read(course / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
+
+
+def prefixed(nb, grade_id, code):
+    """The solution with ``code`` run at the top of one of its cells."""
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return with_cells_replaced(nb, {grade_id: code + "\n" + cell.source})
+
+
+def grade(course, *args, timeout=1500):
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    return subprocess.run([sys.executable, "-m", "autograder.grading", "grade", ASSIGNMENT,
+                           "--course", str(course), *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+class Listener:
+    """A TCP server on the host's loopback that counts who reaches it."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.connections += 1
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    course = make_course(tmp_path_factory.mktemp("class"))
+    listener = Listener()
+    nb = solution(course)
+    submit(course, "correct", ASSIGNMENT, nb)
+    submit(course, "wrong", ASSIGNMENT, with_cells_replaced(nb, WRONG["no_softmax"][0]))
+    submit(course, "hangs", ASSIGNMENT, with_cells_replaced(nb, {"preprocess_images": "while True:\n    pass"}))
+    submit(course, "crashes", ASSIGNMENT, with_cells_replaced(nb, {"preprocess_images": "import os\nos._exit(1)"}))
+    submit(course, "hungry", ASSIGNMENT, prefixed(nb, "plot_value_array", "big = np.ones(int(30e9 / 8))"))
+    submit(course, "noisy", ASSIGNMENT, prefixed(nb, "plot_image", (
+        "import os, socket\n"
+        "for k in range(100000):\n    print('flood', k)\n"
+        "for name in os.listdir('.'):\n    if name.endswith('.txt'):\n        os.remove(name)\n"
+        "try:\n    socket.create_connection(('127.0.0.1', %d), timeout=3).close()\n"
+        "except OSError:\n    pass") % listener.port))
+    (course / "submitted" / "noisy" / ASSIGNMENT / "notes.txt").write_text("my notes")
+    (course / "submitted" / "empty" / ASSIGNMENT).mkdir(parents=True)
+    (course / "submitted" / "empty" / ASSIGNMENT / "notes.txt").write_text("forgot the notebook")
+    before = folder_files(course / "submitted")
+    result = grade(course, "--workers", "2", "--timeout", "420")
+    return course, result, before, listener
+
+
+EXPECTED = {  # student: (status, score)
+    "correct": ("graded", 24), "wrong": ("graded", 22), "hangs": ("timed out", 0),
+    "crashes": ("kernel died", 0), "hungry": ("graded", 22), "noisy": ("graded", 24),
+    "empty": ("missing notebook", 0),
+}
+
+
+def report_rows(output):
+    rows = {}
+    for line in output.splitlines():
+        parts = re.split(r"\s{2,}", line.strip())
+        if len(parts) >= 3 and parts[0] in EXPECTED:
+            rows[parts[0]] = (parts[1], parts[2], parts[3] if len(parts) > 3 else "")
+    return rows
+
+
+def test_every_submission_gets_its_status_and_score(batch):
+    course, result, _, _ = batch
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = report_rows(result.stdout)
+    for student, (status, score) in EXPECTED.items():
+        assert rows[student][:2] == (status, f"{score}/24"), (student, rows[student])
+    assert "out of memory" in rows["hungry"][2]
+    assert "deleted files in its working folder: notes.txt" in rows["noisy"][2]
+    assert "done 4  failed 3  remaining 0" in result.stderr  # progress: graded, and not
+
+
+def test_gradebook_has_every_student(batch):
+    course = batch[0]
+    recorded = scores(course, ASSIGNMENT)
+    assert set(recorded) == set(EXPECTED)
+    for student, (_, score) in EXPECTED.items():
+        assert sum(s for s, _ in recorded[student].values()) == score, student
+    assert "correct" in (course / "grades.csv").read_text()
+
+
+def test_submitted_files_are_never_changed(batch):
+    course, _, before, _ = batch
+    assert folder_files(course / "submitted") == before
+
+
+def test_student_code_has_no_network(batch):
+    listener = batch[3]
+    assert "no network namespace" not in batch[1].stderr
+    assert listener.connections == 0
+
+
+def test_network_check_can_fail(batch):
+    """The listener does count a connection made from outside the namespace."""
+    listener = batch[3]
+    before = listener.connections
+    socket.create_connection(("127.0.0.1", listener.port), timeout=3).close()
+    time.sleep(0.5)
+    assert listener.connections == before + 1
+
+
+def test_feedback_shows_messages_not_hidden_tests(batch):
+    course = batch[0]
+    pages = {p.parts[-3]: html.unescape(re.sub(r"<[^>]+>", "", p.read_text(encoding="utf-8")))
+             for p in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html")}
+    assert set(pages) >= {"correct", "wrong", "hangs", "crashes"}
+    for student, text in pages.items():
+        assert "HIDDEN TESTS" not in text and "checks.make_probability_model_softmax(" not in text, student
+    assert "Add a Softmax layer" in pages["wrong"]
+    assert "timed out" in pages["hangs"] and "kernel died" in pages["crashes"]
+
+
+def test_rerun_executes_nothing(batch):
+    course = batch[0]
+    result = grade(course, "--workers", "2")
+    assert result.returncode == 0
+    assert "7 unchanged, 0 to record, 0 to grade" in result.stderr
+
+
+def test_a_changed_submission_is_graded_again(batch):
+    course = batch[0]
+    shutil.rmtree(course / "submitted" / "empty" / ASSIGNMENT)
+    submit(course, "empty", ASSIGNMENT, with_cells_replaced(solution(course), {"preprocess_images": "import os\nos._exit(3)"}))
+    result = grade(course, "--workers", "1", "--engine", "local")
+    assert "6 unchanged, 0 to record, 1 to grade" in result.stderr
+    assert report_rows(result.stdout)["empty"][:2] == ("kernel died", "0/24")
+
+
+def test_interrupted_run_resumes(tmp_path):
+    course = make_course(tmp_path / "course")
+    crash = with_cells_replaced(solution(course), {"preprocess_images": "import os\nos._exit(1)"})
+    for student in ("first", "second", "third"):
+        submit(course, student, ASSIGNMENT, crash)
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    process = subprocess.Popen([sys.executable, "-m", "autograder.grading", "grade", ASSIGNMENT,
+                                "--course", str(course), "--workers", "1", "--engine", "local"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    state = course / ".grading" / f"{ASSIGNMENT}.json"
+    deadline = time.monotonic() + 600
+    while not state.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert state.exists(), "no result was recorded before the deadline"
+    result = grade(course, "--workers", "1", "--engine", "local")
+    assert result.returncode == 0, result.stderr[-2000:]
+    counts = re.search(r"(\d+) unchanged, (\d+) to record, (\d+) to grade", result.stderr).groups()
+    assert int(counts[1]) >= 1 and int(counts[1]) + int(counts[2]) == 3, counts
+    assert len(re.findall(r"^(first|second|third)\s+kernel died\s+0/24", result.stdout, re.M)) == 3
+    assert set(scores(course, ASSIGNMENT)) == {"first", "second", "third"}
+
+
+def test_report_table_lines_up():
+    text = table([("ann", "graded", 24.0, 24.0, ""), ("bo", "timed out", 0.0, 24.0, "stopped")])
+    lines = text.splitlines()
+    assert lines[0].startswith("student  status") and "24/24" in lines[2] and "stopped" in lines[3]
