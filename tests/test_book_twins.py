@@ -127,3 +127,23 @@ def test_bold_text_renders(chapter):
 def test_unrendered_emphasis_is_found():
     assert unrendered_emphasis("**怎么读：**最后一行")
     assert unrendered_emphasis("**怎么读**：最后一行 `a**b`") == []
+
+
+_CJK = "[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+
+
+def broken_chinese_lines(text):
+    """Prose lines that end and start in Chinese: the browser shows a stray space between them."""
+    prose = re.sub(r"```.*?```", "", text, flags=re.S)
+    return re.findall(f"{_CJK}\n{_CJK}", prose)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chinese_paragraphs_are_not_wrapped(chapter):
+    text = (ROOT / "book" / chapter / "zh.md").read_text(encoding="utf-8")
+    assert broken_chinese_lines(text) == [], chapter
+
+
+def test_wrapped_chinese_is_caught():
+    assert broken_chinese_lines("第一行写到这里，\n第二行接着写。") != []
+    assert broken_chinese_lines("第一段。\n\n第二段。") == []
