@@ -65,20 +65,23 @@ def nbgrader(*args, course, check=True):
 
 def course_folders(course):
     from traitlets.config.loader import PyFileConfigLoader
-    names = {"source": "source", "submitted": "submitted", "autograded": "autograded", "db": None}
+    names = {"source": "source", "submitted": "submitted", "autograded": "autograded", "db": None,
+             "course_id": "default_course"}
     if (course / "nbgrader_config.py").exists():
         config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
         directory = config.get("CourseDirectory", {})
         for key in ("source", "submitted", "autograded"):
             names[key] = directory.get(f"{key}_directory", names[key])
         names["db"] = directory.get("db_url")
+        names["course_id"] = directory.get("course_id", names["course_id"])
     db_url = names["db"] or "sqlite:///gradebook.db"
     if not db_url.startswith("sqlite:///"):
         raise SystemExit(f"only a SQLite gradebook is supported (db_url = {db_url})")
     db_path = Path(db_url[len("sqlite:///"):])
+    db_path = db_path if db_path.is_absolute() else course / db_path  # relative to the course, not to cwd
     return {"source": course / names["source"], "submitted": course / names["submitted"],
-            "autograded": course / names["autograded"], "db": db_path if db_path.is_absolute() else course / db_path,
-            "db_url": db_url}
+            "autograded": course / names["autograded"], "db": db_path,
+            "db_url": f"sqlite:///{db_path}", "course_id": names["course_id"]}
 
 
 def gradebook_snapshot(db_path):
@@ -93,9 +96,9 @@ def gradebook_snapshot(db_path):
         return copy.read_bytes()
 
 
-def recorded_score(db_url, assignment, student):
+def recorded_score(folders, assignment, student):
     from nbgrader.api import Gradebook, MissingEntry
-    with Gradebook(db_url) as gradebook:
+    with Gradebook(folders["db_url"], folders["course_id"]) as gradebook:
         try:
             submission = gradebook.find_submission(assignment, student)
         except MissingEntry:
@@ -149,11 +152,11 @@ class Engine:
             self.cluster.close()
 
 
-def record_missing(db_url, assignment, student):
+def record_missing(folders, assignment, student):
     """No notebook to grade: the student and a submission scoring 0 everywhere (what nbgrader does
     for a missing notebook, but nbgrader autograde stops when there is no notebook at all)."""
     from nbgrader.api import Gradebook
-    with Gradebook(db_url) as gradebook:
+    with Gradebook(folders["db_url"], folders["course_id"]) as gradebook:
         gradebook.update_or_create_student(student)
         submission = gradebook.update_or_create_submission(assignment, student)
         for notebook in submission.notebooks:
@@ -161,18 +164,18 @@ def record_missing(db_url, assignment, student):
                 grade.auto_score = 0
                 grade.needs_manual_grade = False
         gradebook.db.commit()
-    return (*recorded_score(db_url, assignment, student), None)
+    return (*recorded_score(folders, assignment, student), None)
 
 
 def replay_student(course, folders, state, assignment, student):
     """Record one student's executed notebooks in the gradebook with plain nbgrader autograde."""
     if not state.get(student).get("notebooks", True):
-        return record_missing(folders["db_url"], assignment, student)
+        return record_missing(folders, assignment, student)
     args = ["autograde", assignment, "--student", student, "--force",
             f"--ReplayExecution.directory={state.folder / 'executed'}"]
     args += [f"--Autograde.autograde_preprocessors={name}" for name in autograde_preprocessors(REPLAY)]
     result = nbgrader(*args, course=course, check=False)
-    score, max_score = recorded_score(folders["db_url"], assignment, student)
+    score, max_score = recorded_score(folders, assignment, student)
     error = None
     if result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if "ERROR" in line or "Error" in line]
@@ -214,7 +217,9 @@ def grade(args):
     for student in students:
         files = read_tree(folders["submitted"] / student / assignment)
         key = submission_key(files, source)
-        autograded = (folders["autograded"] / student / assignment).is_dir()
+        # a missing notebook has no autograded copy: its gradebook entry is the record
+        autograded = ((folders["autograded"] / student / assignment).is_dir()
+                      or state.get(student).get("notebooks") is False)
         action = state.needs(student, key, autograded)
         if action == "nothing":
             entry = state.get(student)
