@@ -26,7 +26,7 @@ exercises:        ## regenerate the student notebooks in exercises/ from solutio
 	nbgrader generate_assignment fashion_mnist_zh --force
 
 grade:            ## autograde every submission in submitted/, in parallel, with a report
-	python -m autograder.grading grade $(ASSIGNMENT) --workers $(WORKERS)
+	python -m autograder grade $(ASSIGNMENT) --workers $(WORKERS)
 
 benchmark:        ## grading and book-build timings, written to benchmarks/results.json
 	python benchmarks/run.py

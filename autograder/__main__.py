@@ -1,6 +1,8 @@
-"""``python -m autograder grade ASSIGNMENT ...``: the class-scale grading command (see GRADING.md)."""
+"""python -m autograder grade ASSIGNMENT ...: grade a whole class (see autograder/GRADING.md)."""
 
-from .classgrade.cli import main
+import sys
+
+from .grading.cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

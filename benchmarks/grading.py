@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import nbformat  # noqa: E402
 
 from notebooks import NOTEBOOK, make_course, submit  # noqa: E402
-from autograder.classgrade.isolation import network_isolation, thread_env  # noqa: E402
+from autograder.grading.isolation import network_prefix, thread_env  # noqa: E402
 
 ASSIGNMENT = "fashion_mnist_en"
 RESULTS = ROOT / "benchmarks" / "results" / "grading.json"
@@ -39,7 +39,7 @@ def env(threads=None):
     bin_dir = str(Path(sys.executable).parent)
     result = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""), TF_CPP_MIN_LOG_LEVEL="2")
     if threads:
-        result.update(thread_env(threads))
+        result.update(thread_env(workers=1, cores=threads))
     return result
 
 
@@ -73,7 +73,7 @@ def main(argv=None):
     cores = os.cpu_count()
     top = Path(tempfile.mkdtemp(prefix="grading-bench-"))
     results = {"machine": f"{platform.machine()}, {cores} cores, Python {platform.python_version()}",
-               "isolation": network_isolation()[1], "submissions": n}
+               "isolation": " ".join(network_prefix()[:4]) or "none", "submissions": n}
     try:
         # 1. overhead
         course = course_with(top, "one", 1)
@@ -89,6 +89,10 @@ def main(argv=None):
         again_full, _ = timed(grade_command(course, 1, "local"), course, env())
         results["overhead"] = {"nbconvert_execute_s": round(baseline, 1), "grade_one_s": round(one, 1),
                                "ratio": round(one / baseline, 3)}
+        results["rerun_unchanged"] = [{"engine": "local", "submissions": 1,
+                                       "seconds_no_feedback": round(again_quick, 1),
+                                       "seconds_with_feedback_and_export": round(again_full, 1)}]
+        save(results)
 
         # 2. throughput
         results["throughput"] = []
@@ -99,26 +103,30 @@ def main(argv=None):
                 row = {"engine": engine, "workers": workers, "seconds": round(seconds, 1),
                        "per_minute": round(n / seconds * 60, 2)}
                 results["throughput"].append(row)
+                save(results)
                 print(row, flush=True)
                 if workers == 2:
                     # 3. nothing changed, on this class of n
                     quick, _ = timed(grade_command(course, workers, engine, "--no-feedback"), course, env())
                     full, _ = timed(grade_command(course, workers, engine), course, env())
-                    results.setdefault("rerun_unchanged", []).append(
+                    results["rerun_unchanged"].append(
                         {"engine": engine, "submissions": n, "seconds_no_feedback": round(quick, 1),
                          "seconds_with_feedback_and_export": round(full, 1)})
                 shutil.rmtree(course, ignore_errors=True)
         for engine in ("local", "dask"):
             rows = {r["workers"]: r for r in results["throughput"] if r["engine"] == engine}
             rows[2]["speedup"] = round(rows[1]["seconds"] / rows[2]["seconds"], 2)
-        results["rerun_unchanged"].insert(0, {"engine": "local", "submissions": 1,
-                                              "seconds_no_feedback": round(again_quick, 1),
-                                              "seconds_with_feedback_and_export": round(again_full, 1)})
     finally:
         shutil.rmtree(top, ignore_errors=True)
+    results["complete"] = True
+    save(results)
+    print(markdown(results))
+
+
+def save(results):
+    """After every stage, so an interrupted benchmark still leaves its figures."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(markdown(results))
 
 
 def markdown(results):
@@ -129,7 +137,7 @@ def markdown(results):
              f"| `python -m autograder grade` of that one submission | {o['grade_one_s']} s |",
              f"| grading overhead (ratio) | {o['ratio']} |"]
     for row in results["throughput"]:
-        speed = f", speed-up {row['speedup']}×" if "speedup" in row else ""
+        speed = f", speed-up {row['speedup']}x" if "speedup" in row else ""
         lines.append(f"| {results['submissions']} submissions, {row['engine']}, {row['workers']} worker(s) | "
                      f"{row['seconds']} s, {row['per_minute']} per minute{speed} |")
     for row in results["rerun_unchanged"]:

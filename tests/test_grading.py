@@ -39,7 +39,7 @@ def prefixed(nb, grade_id, code):
 
 def grade(course, *args, timeout=1500):
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
-    return subprocess.run([sys.executable, "-m", "autograder.grading", "grade", ASSIGNMENT,
+    return subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT,
                            "--course", str(course), *args], capture_output=True, text=True,
                           env=env, timeout=timeout)
 
@@ -176,7 +176,7 @@ def test_interrupted_run_resumes(tmp_path):
     for student in ("first", "second", "third"):
         submit(course, student, ASSIGNMENT, crash)
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
-    process = subprocess.Popen([sys.executable, "-m", "autograder.grading", "grade", ASSIGNMENT,
+    process = subprocess.Popen([sys.executable, "-m", "autograder", "grade", ASSIGNMENT,
                                 "--course", str(course), "--workers", "1", "--engine", "local"],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)

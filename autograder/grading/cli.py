@@ -25,7 +25,7 @@ DONE_PREPROCESSORS = ["nbgrader.preprocessors.IgnorePattern",
 
 
 def parse(argv):
-    parser = argparse.ArgumentParser(prog="python -m autograder.grading", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="autograde every collected submission of an assignment")
     g.add_argument("assignment")
@@ -37,6 +37,7 @@ def parse(argv):
     g.add_argument("--memory", type=float, default=6, help="GB of memory per submission (default 6)")
     g.add_argument("--course", default=".", help="the course folder (default: here)")
     g.add_argument("--allow-network", action="store_true", help="don't isolate student code from the network")
+    g.add_argument("--no-feedback", action="store_true", help="skip generate_feedback and export")
     return parser.parse_args(argv)
 
 
@@ -180,7 +181,7 @@ def grade_class(args):
     if isolated is False:
         print("warning: this machine allows no network namespace; student code had network access",
               file=sys.stderr)
-    if todo:
+    if todo and not args.no_feedback:
         _nbgrader(course, "generate_feedback", args.assignment, "--force")
         _nbgrader(course, "export")
     print(f"feedback: {course / 'feedback'}   grades: {course / 'grades.csv'}", file=sys.stderr)
