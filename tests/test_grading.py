@@ -199,3 +199,36 @@ def test_report_table_lines_up():
     text = table([("ann", "graded", 24.0, 24.0, ""), ("bo", "timed out", 0.0, 24.0, "stopped")])
     lines = text.splitlines()
     assert lines[0].startswith("student  status") and "24/24" in lines[2] and "stopped" in lines[3]
+
+
+NOBODY_PROBE = """
+import os, sys
+sys.path.insert(0, {folder!r})
+import isolation
+prefix = isolation.network_prefix()
+code, isolated = isolation.run([sys.executable, "-c", {connect!r}], "/tmp", 60, 2, dict(os.environ), {log!r})
+print(os.geteuid(), "--user" in prefix, isolated, code)
+"""
+CONNECT = ("import socket, sys; s = socket.socket(); s.settimeout(3); "
+           "sys.exit(0 if s.connect_ex(('127.0.0.1', {port})) == 0 else 7)")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/bin/python3").exists(),
+                    reason="needs root to switch to nobody, and a system python3 nobody can run")
+def test_isolation_works_for_an_ordinary_user():
+    """As nobody: a user namespace takes the network away (the host's listener is not reachable)."""
+    import tempfile
+    listener = Listener()
+    scratch = Path(tempfile.mkdtemp(prefix="nobody-"))  # pytest's tmp folders are private to root
+    scratch.chmod(0o777)
+    log = scratch / "probe.log"
+    folder = str(Path(__file__).resolve().parents[1] / "autograder" / "grading")
+    script = NOBODY_PROBE.format(folder=folder, connect=CONNECT.format(port=listener.port), log=str(log))
+    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             "/usr/bin/python3", "-c", script], capture_output=True, text=True,
+                            timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+    assert result.stdout.split() == ["65534", "True", "True", "7"], result.stdout + result.stderr
+    assert listener.connections == 0
+    outside = subprocess.run(["/usr/bin/python3", "-c", CONNECT.format(port=listener.port)])
+    assert outside.returncode == 0  # the same probe outside the namespace does connect
+    shutil.rmtree(scratch, ignore_errors=True)
