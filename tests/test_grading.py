@@ -232,3 +232,19 @@ def test_isolation_works_for_an_ordinary_user():
     outside = subprocess.run(["/usr/bin/python3", "-c", CONNECT.format(port=listener.port)])
     assert outside.returncode == 0  # the same probe outside the namespace does connect
     shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_time_limit_kills_processes_in_other_sessions(tmp_path):
+    """Like a Jupyter kernel, the grandchild starts its own session; it must die at the limit too."""
+    import psutil
+    from autograder.grading import isolation
+    pid_file = tmp_path / "child.pid"
+    spawn = ("import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', "
+             "'import time; time.sleep(600)'], start_new_session=True); "
+             f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(600)")
+    code, _ = isolation.run([sys.executable, "-c", spawn], tmp_path, 5, None, dict(os.environ),
+                            tmp_path / "log", isolate_network=False)
+    assert code is None
+    child = int(pid_file.read_text())
+    time.sleep(0.5)
+    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE

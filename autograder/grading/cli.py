@@ -98,11 +98,20 @@ def _import_results(course, assignment, students, state):
             print(f"\ncould not record {student}: {outcome.get('error', '')[-500:]}", file=sys.stderr)
 
 
+def _gradebook(course):
+    """The course's gradebook, with its course id (without it nbgrader adds a 'default_course')."""
+    from nbgrader.api import Gradebook
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    course_id = config.CourseDirectory.get("course_id", "default_course")
+    return Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}", course_id=course_id)
+
+
 def _record_empty_submission(course, assignment, student):
     """A submission without its notebook still belongs in the gradebook, with 0 points."""
     import warnings
-    from nbgrader.api import Gradebook, MissingEntry
-    with warnings.catch_warnings(), Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
+    from nbgrader.api import MissingEntry
+    with warnings.catch_warnings(), _gradebook(course) as gb:
         gb.update_or_create_student(student)
         try:
             gb.find_submission(assignment, student)
@@ -112,8 +121,7 @@ def _record_empty_submission(course, assignment, student):
 
 
 def _scores(course, assignment):
-    from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}") as gb:
+    with _gradebook(course) as gb:
         return {s.student_id: (s.score, s.max_score) for s in gb.assignment_submissions(assignment)}
 
 

@@ -32,7 +32,7 @@ def thread_env(workers, cores=None):
     """TensorFlow and BLAS thread pools sized so that N workers share the cores."""
     cores = cores or os.cpu_count() or 1
     threads = str(max(1, cores // max(1, workers)))
-    return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": "1",
+    return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
             "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
 
 
@@ -55,6 +55,25 @@ def run(command, cwd, seconds, memory_gb, env, log_path, isolate_network=True):
         try:
             return process.wait(timeout=seconds), bool(prefix)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            kill_tree(process.pid)
             process.wait()
             return None, bool(prefix)
+
+
+def kill_tree(pid):
+    """Kill a process and all its descendants: kernels start in a session of their own, so
+    killing the process group alone would leave a student's endless loop running."""
+    import psutil
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
