@@ -310,12 +310,6 @@ def plot_value_array_bars(plot_value_array, lang="en"):
             plt.close(figure)
 
 
-def defined(name, namespace, lang="en"):
-    """The quick, visible check: the function exists and no longer raises NotImplementedError."""
-    from .messages import say as _say
-    assert name in namespace and callable(namespace[name]), _say("not_defined", lang, name=name)
-
-
 # --- fixtures for the visible quick checks in the notebook -------------------------------------
 
 def example_images(n=5):

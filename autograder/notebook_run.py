@@ -5,7 +5,6 @@ IPython shell (magics work), errors are recorded and the next cell still runs, a
 runs past ``cell_seconds`` is interrupted.
 """
 
-import json
 import re
 import signal
 from pathlib import Path
@@ -70,11 +69,3 @@ def run_notebook(path, cell_seconds=600):
             signal.alarm(0)
             signal.signal(signal.SIGALRM, previous)
     return shell.user_ns, errors, notebook_language(nb)
-
-
-def main():
-    print(json.dumps(grade_cells("en"), indent=1))
-
-
-if __name__ == "__main__":
-    main()
