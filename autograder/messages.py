@@ -10,6 +10,11 @@ MESSAGES = {
     "timeout": (
         "{name} did not finish within {seconds} s. Look for a loop that never ends.",
         "{name} 在 {seconds} 秒内没有结束。请检查是否有永不结束的循环。"),
+    "cell_timeout": (
+        "Timed out: this cell ran longer than the {seconds} s per-cell limit and was interrupted. "
+        "The cells after it still ran and were graded. Look for a loop that never ends.",
+        "超时：这个单元格运行超过了每个单元格 {seconds} 秒的限制，已被中断。"
+        "后面的单元格照常运行并评分。请检查是否有永不结束的循环。"),
     "not_defined": (
         "{name} is not defined: run the cell that defines it (and every cell above it).",
         "{name} 没有定义：请运行定义它的单元格（以及它上面的所有单元格）。"),

@@ -37,7 +37,7 @@ def prefixed(nb, grade_id, code):
     return with_cells_replaced(nb, {grade_id: code + "\n" + cell.source})
 
 
-def grade(course, *args, timeout=1500):
+def grade(course, *args, timeout=2400):
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
     return subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT,
                            "--course", str(course), *args], capture_output=True, text=True,
@@ -70,7 +70,7 @@ def batch(tmp_path_factory):
     nb = solution(course)
     submit(course, "correct", ASSIGNMENT, nb)
     submit(course, "wrong", ASSIGNMENT, with_cells_replaced(nb, WRONG["no_softmax"][0]))
-    submit(course, "hangs", ASSIGNMENT, with_cells_replaced(nb, {"preprocess_images": "while True:\n    pass"}))
+    submit(course, "hangs", ASSIGNMENT, prefixed(nb, "plot_value_array", "while True:\n    pass"))
     submit(course, "crashes", ASSIGNMENT, with_cells_replaced(nb, {"preprocess_images": "import os\nos._exit(1)"}))
     submit(course, "hungry", ASSIGNMENT, prefixed(nb, "plot_value_array", "big = np.ones(int(30e9 / 8))"))
     submit(course, "noisy", ASSIGNMENT, prefixed(nb, "plot_image", (
@@ -83,22 +83,25 @@ def batch(tmp_path_factory):
     (course / "submitted" / "empty" / ASSIGNMENT).mkdir(parents=True)
     (course / "submitted" / "empty" / ASSIGNMENT / "notes.txt").write_text("forgot the notebook")
     before = folder_files(course / "submitted")
-    result = grade(course, "--workers", "2", "--timeout", "420")
+    result = grade(course, "--workers", "2")
     return course, result, before, listener
 
 
 EXPECTED = {  # student: (status, score)
-    "correct": ("graded", 24), "wrong": ("graded", 22), "hangs": ("timed out", 0),
+    "correct": ("graded", 24), "wrong": ("graded", 22), "hangs": ("timed out", 22),
     "crashes": ("kernel died", 0), "hungry": ("graded", 22), "noisy": ("graded", 24),
     "empty": ("missing notebook", 0),
 }
+
+
+STATUSES = {"graded", "timed out", "kernel died", "missing notebook", "failed"}
 
 
 def report_rows(output):
     rows = {}
     for line in output.splitlines():
         parts = re.split(r"\s{2,}", line.strip())
-        if len(parts) >= 3 and parts[0] in EXPECTED:
+        if len(parts) >= 3 and parts[1] in STATUSES:
             rows[parts[0]] = (parts[1], parts[2], parts[3] if len(parts) > 3 else "")
     return rows
 
@@ -110,6 +113,7 @@ def test_every_submission_gets_its_status_and_score(batch):
     for student, (status, score) in EXPECTED.items():
         assert rows[student][:2] == (status, f"{score}/24"), (student, rows[student])
     assert "out of memory" in rows["hungry"][2]
+    assert "300 s per-cell limit and was interrupted" in rows["hangs"][2]
     assert "deleted files in its working folder: notes.txt" in rows["noisy"][2]
     assert "done 4  failed 3  remaining 0" in result.stderr  # progress: graded, and not
 
@@ -151,7 +155,7 @@ def test_feedback_shows_messages_not_hidden_tests(batch):
     for student, text in pages.items():
         assert "HIDDEN TESTS" not in text and "checks.make_probability_model_softmax(" not in text, student
     assert "Add a Softmax layer" in pages["wrong"]
-    assert "timed out" in pages["hangs"] and "kernel died" in pages["crashes"]
+    assert "per-cell limit and was interrupted" in pages["hangs"] and "kernel died" in pages["crashes"]
 
 
 def test_rerun_executes_nothing(batch):
@@ -168,6 +172,22 @@ def test_a_changed_submission_is_graded_again(batch):
     result = grade(course, "--workers", "1", "--engine", "local")
     assert "6 unchanged, 0 to record, 1 to grade" in result.stderr
     assert report_rows(result.stdout)["empty"][:2] == ("kernel died", "0/24")
+
+
+def test_time_limits(tmp_path):
+    """A notebook over the whole-notebook limit, and a cell that ignores the per-cell interrupt."""
+    course = make_course(tmp_path / "course")
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text().replace("c.Execute.timeout = 300", "c.Execute.timeout = 30"))
+    nb = solution(course)
+    sleepy = "import time\ntime.sleep(25)"
+    submit(course, "slow", ASSIGNMENT, prefixed(prefixed(nb, "preprocess_images", sleepy), "build_model", sleepy))
+    submit(course, "stuck", ASSIGNMENT, with_cells_replaced(nb, {"preprocess_images": (
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass")}))
+    result = grade(course, "--workers", "2", "--engine", "local", "--timeout", "75", "--no-feedback")
+    rows = report_rows(result.stdout)
+    assert rows["slow"][:2] == ("timed out", "0/24") and "whole-notebook limit" in rows["slow"][2], rows
+    assert rows["stuck"][:2] == ("timed out", "0/24") and "did not stop when interrupted" in rows["stuck"][2], rows
 
 
 def test_interrupted_run_resumes(tmp_path):

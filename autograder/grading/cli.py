@@ -10,6 +10,7 @@ import argparse
 import shutil
 import subprocess
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def _store(state, job, result):
     folder.mkdir(parents=True)
     for name, text in result["notebooks"].items():
         (folder / name).write_text(text, encoding="utf-8")
-    if result["status"] != GRADED:
+    if not result["notebooks"]:
         (folder / "NOT_RUN.txt").write_text(f"{result['status']}: {result['detail']}", encoding="utf-8")
     state.record(job, result)
 
@@ -80,22 +81,30 @@ def _import_results(course, assignment, students, state):
     """The one gradebook writer: nbgrader's autograde with execution replaced by replay."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
+    from sqlalchemy.exc import SAWarning
     from traitlets.config.loader import PyFileConfigLoader
     config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
     config.CourseDirectory.root = str(course)
     config.Autograde.autograde_preprocessors = [ReplayExecution, *DONE_PREPROCESSORS]
     config.ReplayExecution.results_dir = str(state.results_dir)
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    for student in students:
-        if state.data[student]["status"] == MISSING:
-            _record_empty_submission(course, assignment, student)
-            state.mark_imported(student)
-            continue
-        outcome = api.autograde(assignment, student, force=True, create=True)
-        if outcome["success"]:
-            state.mark_imported(student)
-        else:
-            print(f"\ncould not record {student}: {outcome.get('error', '')[-500:]}", file=sys.stderr)
+    with warnings.catch_warnings():
+        # SQLAlchemy's autoflush notices from inside nbgrader, for a notebook that did not run
+        warnings.simplefilter("ignore", SAWarning)
+        for student in students:
+            _import_one(api, course, assignment, student, state)
+
+
+def _import_one(api, course, assignment, student, state):
+    if state.data[student]["status"] == MISSING:
+        _record_empty_submission(course, assignment, student)
+        state.mark_imported(student)
+        return
+    outcome = api.autograde(assignment, student, force=True, create=True)
+    if outcome["success"]:
+        state.mark_imported(student)
+    else:
+        print(f"\ncould not record {student}: {outcome.get('error', '')[-500:]}", file=sys.stderr)
 
 
 def _gradebook(course):
@@ -109,14 +118,12 @@ def _gradebook(course):
 
 def _record_empty_submission(course, assignment, student):
     """A submission without its notebook still belongs in the gradebook, with 0 points."""
-    import warnings
     from nbgrader.api import MissingEntry
-    with warnings.catch_warnings(), _gradebook(course) as gb:
+    with _gradebook(course) as gb:
         gb.update_or_create_student(student)
         try:
             gb.find_submission(assignment, student)
         except MissingEntry:
-            warnings.simplefilter("ignore")  # SQLAlchemy's autoflush notice from inside nbgrader
             gb.add_submission(assignment, student)
 
 

@@ -5,11 +5,15 @@ files it needs in the Job, and returns the executed notebooks and a status for t
 """
 
 import os
+import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+
+from .. import messages
 from . import isolation
 
 GRADED, TIMED_OUT, KERNEL_DIED, MISSING, FAILED = (
@@ -23,11 +27,37 @@ def _write(root, files):
         path.write_bytes(data)
 
 
+def _cell_timeout(log):
+    """nbclient's per-cell limit: it logs this, interrupts the kernel and goes on with the next cell."""
+    found = re.search(r"Timeout waiting for execute reply \((\d+)s\)", log)
+    return int(found.group(1)) if found else None
+
+
+def _mark_interrupted(text, seconds):
+    """Put a note in front of the KeyboardInterrupt the per-cell limit left, in the notebook's language."""
+    nb = nbformat.reads(text, as_version=4)
+    lang = next((c.source.split('LANG = "')[1][:2] for c in nb.cells
+                 if c.cell_type == "code" and 'LANG = "' in c.source), "en")
+    for cell in nb.cells:
+        outputs = cell.get("outputs", [])
+        if any(o.get("ename") == "KeyboardInterrupt" for o in outputs):
+            note = nbformat.v4.new_output("stream", name="stdout",
+                                          text=messages.say("cell_timeout", lang, seconds=seconds) + "\n")
+            cell.outputs = [note, *outputs]
+    return nbformat.writes(nb)
+
+
 def _status(code, log, executed, job):
     if code is None:
-        return TIMED_OUT, f"stopped after {job.limits.get('timeout')} s (whole-notebook limit)"
+        return TIMED_OUT, f"stopped after {job.limits.get('timeout')} s (whole-notebook limit); every cell scores 0"
     if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log:
         return KERNEL_DIED, "the kernel died while running the notebook (e.g. os._exit or a crash)"
+    if executed and _cell_timeout(log):
+        return TIMED_OUT, (f"a cell ran past the {_cell_timeout(log)} s per-cell limit and was "
+                           "interrupted; the other cells were graded")
+    if "CellTimeoutError" in log:
+        return TIMED_OUT, ("a cell ran past the per-cell limit and did not stop when interrupted; "
+                           "nbgrader gave up on the notebook, every cell scores 0")
     if len(executed) < len(job.notebooks):
         tail = " | ".join(line for line in log.splitlines() if "ERROR" in line)[-400:]
         return FAILED, tail or f"nbgrader exited with {code}"
@@ -61,7 +91,9 @@ def grade(job):
         executed = {name: (out / name).read_text() for name in job.notebooks
                     if code == 0 and (out / name).is_file()}
         status, detail = _status(code, log, executed, job)
-        gone = [name for name in job.submission if not (out / name).exists() and status == GRADED]
+        if status == TIMED_OUT and executed:
+            executed = {name: _mark_interrupted(text, _cell_timeout(log)) for name, text in executed.items()}
+        gone = [name for name in job.submission if not (out / name).exists() and executed]
         if gone:
             detail = (detail + "; " if detail else "") + "deleted files in its working folder: " + ", ".join(gone)
     return {"student": job.student, "status": status, "detail": detail, "notebooks": executed,
