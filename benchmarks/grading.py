@@ -142,8 +142,8 @@ def markdown(results):
                      f"{row['seconds']} s, {row['per_minute']} per minute{speed} |")
     for row in results["rerun_unchanged"]:
         lines.append(f"| re-run, nothing changed ({row['submissions']} submission(s), {row['engine']}) | "
-                     f"{row['seconds_no_feedback']} s; {row['seconds_with_feedback_and_export']} s with "
-                     "feedback + export |")
+                     f"{row['seconds_no_feedback']} s; {row['seconds_with_feedback_and_export']} s without "
+                     "--no-feedback (nothing changed, so feedback and export are skipped too) |")
     return "\n".join(lines)
 
 
