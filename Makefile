@@ -28,8 +28,8 @@ exercises:        ## regenerate the student notebooks in exercises/ from solutio
 grade:            ## autograde every submission in submitted/, in parallel, with a report
 	python -m autograder grade $(ASSIGNMENT) --workers $(WORKERS)
 
-benchmark:        ## grading and book-build timings, written to benchmarks/results.json
-	python benchmarks/run.py
+benchmark:        ## class-grading timings, written to benchmarks/results/grading.json
+	python benchmarks/grading.py
 
 clean:
 	rm -rf _build autograded feedback gradebook.db grades.csv

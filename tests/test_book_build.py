@@ -5,7 +5,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 
 import jupytext
 import pytest
@@ -127,12 +126,12 @@ def test_build_log_is_clean(site):
 
 
 def test_cached_rebuild_executes_nothing(site):
-    start = time.perf_counter()
     result = subprocess.run([sys.executable, str(ROOT / "tools" / "build_book.py")], cwd=ROOT,
                             capture_output=True, text=True, timeout=900)
-    seconds = time.perf_counter() - start
     assert result.returncode == 0, result.stderr[-3000:]
-    assert seconds < 120, f"a rebuild with nothing changed took {seconds:.0f} s"
+    # what the build script reports (timings belong in the README, not in an assertion)
+    reported = re.findall(r"book \((en|zh)\): built in [\d.]+ s, (\d+) notebooks executed", result.stdout)
+    assert sorted(reported) == [("en", "0"), ("zh", "0")], result.stdout[-2000:]
     for lang in ("en", "zh"):
         log = (ROOT / "_build" / "logs" / f"{lang}.log").read_text(encoding="utf-8")
         assert not re.search(r"Executing notebook|Executing:", log), lang

@@ -17,7 +17,7 @@ from pathlib import Path
 from .jobs import State, find_jobs
 from .replay import ReplayExecution
 from .report import Progress, table
-from .worker import GRADED, MISSING, grade
+from .worker import MISSING, grade
 
 DONE_PREPROCESSORS = ["nbgrader.preprocessors.IgnorePattern",
                       "nbconvert.preprocessors.ClearMetadataPreprocessor",
@@ -82,8 +82,7 @@ def _import_results(course, assignment, students, state):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from sqlalchemy.exc import SAWarning
-    from traitlets.config.loader import PyFileConfigLoader
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config = _course_config(course)
     config.CourseDirectory.root = str(course)
     config.Autograde.autograde_preprocessors = [ReplayExecution, *DONE_PREPROCESSORS]
     config.ReplayExecution.results_dir = str(state.results_dir)
@@ -107,12 +106,15 @@ def _import_one(api, course, assignment, student, state):
         print(f"\ncould not record {student}: {outcome.get('error', '')[-500:]}", file=sys.stderr)
 
 
+def _course_config(course):
+    from traitlets.config.loader import PyFileConfigLoader
+    return PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+
+
 def _gradebook(course):
     """The course's gradebook, with its course id (without it nbgrader adds a 'default_course')."""
     from nbgrader.api import Gradebook
-    from traitlets.config.loader import PyFileConfigLoader
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    course_id = config.CourseDirectory.get("course_id", "default_course")
+    course_id = _course_config(course).CourseDirectory.get("course_id", "default_course")
     return Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}", course_id=course_id)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import nbformat
 
 from .. import messages
+from ..notebook_run import notebook_language
 from . import isolation
 
 GRADED, TIMED_OUT, KERNEL_DIED, MISSING, FAILED = (
@@ -36,24 +37,22 @@ def _cell_timeout(log):
 def _mark_interrupted(text, seconds):
     """Put a note in front of the KeyboardInterrupt the per-cell limit left, in the notebook's language."""
     nb = nbformat.reads(text, as_version=4)
-    lang = next((c.source.split('LANG = "')[1][:2] for c in nb.cells
-                 if c.cell_type == "code" and 'LANG = "' in c.source), "en")
+    note = nbformat.v4.new_output("stream", name="stdout", text=messages.say(
+        "cell_timeout", notebook_language(nb), seconds=seconds) + "\n")
     for cell in nb.cells:
         outputs = cell.get("outputs", [])
         if any(o.get("ename") == "KeyboardInterrupt" for o in outputs):
-            note = nbformat.v4.new_output("stream", name="stdout",
-                                          text=messages.say("cell_timeout", lang, seconds=seconds) + "\n")
             cell.outputs = [note, *outputs]
     return nbformat.writes(nb)
 
 
-def _status(code, log, executed, job):
+def _status(code, log, executed, job, cell_limit):
     if code is None:
         return TIMED_OUT, f"stopped after {job.limits.get('timeout')} s (whole-notebook limit); every cell scores 0"
     if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log:
         return KERNEL_DIED, "the kernel died while running the notebook (e.g. os._exit or a crash)"
-    if executed and _cell_timeout(log):
-        return TIMED_OUT, (f"a cell ran past the {_cell_timeout(log)} s per-cell limit and was "
+    if executed and cell_limit:
+        return TIMED_OUT, (f"a cell ran past the {cell_limit} s per-cell limit and was "
                            "interrupted; the other cells were graded")
     if "CellTimeoutError" in log:
         return TIMED_OUT, ("a cell ran past the per-cell limit and did not stop when interrupted; "
@@ -90,9 +89,10 @@ def grade(job):
         # nbgrader copies the submission in before running it: only a finished run's files count
         executed = {name: (out / name).read_text() for name in job.notebooks
                     if code == 0 and (out / name).is_file()}
-        status, detail = _status(code, log, executed, job)
+        cell_limit = _cell_timeout(log)
+        status, detail = _status(code, log, executed, job, cell_limit)
         if status == TIMED_OUT and executed:
-            executed = {name: _mark_interrupted(text, _cell_timeout(log)) for name, text in executed.items()}
+            executed = {name: _mark_interrupted(text, cell_limit) for name, text in executed.items()}
         gone = [name for name in job.submission if not (out / name).exists() and executed]
         if gone:
             detail = (detail + "; " if detail else "") + "deleted files in its working folder: " + ", ".join(gone)
