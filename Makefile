@@ -7,7 +7,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 ASSIGNMENT ?= fashion_mnist_en
 WORKERS ?= 2
 
-.PHONY: setup data test book exercises grade benchmark clean
+.PHONY: setup data test test-fast book exercises grade benchmark clean
 
 setup:            ## system packages, .venv with pinned packages, Fashion-MNIST, fonts
 	bash tools/setup.sh
@@ -17,6 +17,9 @@ data:             ## copy Fashion-MNIST where Keras looks, then verify it
 
 test:             ## the whole test suite (builds the book, runs nbgrader, trains for real)
 	python -m pytest
+
+test-fast:        ## the unit layer only (about two minutes): state, fingerprints, preprocessors, checks, the box
+	python -m pytest -m "not slow"
 
 book:             ## English and Chinese sites in _build/site (cached execution)
 	python tools/build_book.py
@@ -32,4 +35,4 @@ benchmark:        ## class-grading timings, written to benchmarks/results/gradin
 	python benchmarks/grading.py
 
 clean:
-	rm -rf _build autograded feedback gradebook.db grades.csv
+	rm -rf _build autograded feedback gradebook.db grades.csv .grading

@@ -130,8 +130,9 @@ def compile_model_optimizer(compile_model, lang="en"):
         "compile_optimizer", lang, found=_kind(model.optimizer))
 
 
-def compile_model_loss(compile_model, lang="en", build_model=None):
-    """With the student's ``build_model``, also catch a softmax output trained with from_logits=True."""
+def compile_model_loss(compile_model, lang="en"):
+    """Graded on the reference model: a build_model mistake (say a softmax output) costs only
+    build_model's points, not these."""
     model = _compiled(compile_model, lang)
     config = model.get_compile_config().get("loss")
     if isinstance(config, dict):
@@ -141,13 +142,6 @@ def compile_model_loss(compile_model, lang="en", build_model=None):
     assert name in ("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy"), say(
         "compile_loss", lang, found=name)
     assert from_logits, say("compile_logits", lang)
-    if build_model is not None:
-        try:
-            last = call(build_model, name="build_model", lang=lang).layers[-1]
-        except (AssertionError, AttributeError, IndexError):
-            return  # build_model's own checks report that
-        activation = getattr(getattr(last, "activation", None), "__name__", "linear")
-        assert activation == "linear", say("compile_softmax_logits", lang, activation=activation)
 
 
 def compile_model_metrics(compile_model, lang="en"):
@@ -230,11 +224,19 @@ def accuracy_predictions(predictions, lang="en"):
     assert got == (10000, 10), say("predictions_shape", lang, got=got)
 
 
-def accuracy_threshold(model, lang="en"):
+def hand_over_model(model, lang="en"):
+    """Write the trained weights where the grader looks; the verdict is taken outside the kernel
+    (autograder.preprocessors.accuracy), so nothing patched in here can change it."""
+    import os
+
     import keras
+
+    from .preprocessors.accuracy import HANDOVER
     assert isinstance(model, keras.Model), say("model_type", lang, kind=_kind(model))
-    accuracy = call(reference.accuracy_on_test_set, model, name="model.predict", lang=lang, seconds=300)
-    assert accuracy >= threshold(), say("acc_low", lang, acc=accuracy, threshold=threshold())
+    weights = call(model.get_weights, name="model.get_weights", lang=lang)
+    partial = HANDOVER + ".partial.npz"
+    np.savez(partial, **{f"w{i}": np.asarray(w) for i, w in enumerate(weights)})
+    os.replace(partial, HANDOVER)
 
 
 # --- plot helpers ------------------------------------------------------------------------------

@@ -72,9 +72,6 @@ MESSAGES = {
     "compile_logits": (
         "The model outputs logits (Dense(10) with no activation), so the loss needs from_logits=True: keras.losses.SparseCategoricalCrossentropy(from_logits=True).",
         "模型输出的是 logits（Dense(10) 没有激活函数），所以损失函数需要 from_logits=True：keras.losses.SparseCategoricalCrossentropy(from_logits=True)。"),
-    "compile_softmax_logits": (
-        "Your build_model ends with a '{activation}' activation, and this loss uses from_logits=True: the softmax is applied twice and training slows down. Keep Dense(10) linear (logits) and from_logits=True.",
-        "你的 build_model 最后一层使用了 '{activation}' 激活，而损失函数又设置了 from_logits=True：softmax 被计算了两次，训练会变慢。请让 Dense(10) 保持线性输出（logits），并保留 from_logits=True。"),
     "compile_metrics": (
         "Accuracy must be tracked: pass metrics=['accuracy'] (found {found}).",
         "需要跟踪准确率：请传入 metrics=['accuracy']（实际是 {found}）。"),
@@ -108,6 +105,18 @@ MESSAGES = {
     "acc_low": (
         "The trained model reaches {acc:.3f} accuracy on the 10,000 test images; at least {threshold:.3f} is needed. Check the preprocessing, the model and that training ran for 10 epochs.",
         "训练好的模型在 10,000 张测试图像上的准确率是 {acc:.3f}，至少需要 {threshold:.3f}。请检查预处理、模型结构，以及是否训练了 10 轮。"),
+    "acc_measured": (
+        "Measured by the grader on the 10,000 test images: accuracy {acc:.3f} (at least {threshold:.3f} needed).",
+        "评分程序在 10,000 张测试图像上测得的准确率是 {acc:.3f}（至少需要 {threshold:.3f}）。"),
+    "acc_no_handover": (
+        "The grader received no trained model: the line that hands `model` over did not run. Run every cell above, then this one.",
+        "评分程序没有收到训练好的模型：交出 `model` 的那一行没有运行。请先运行上面的所有单元格，再运行这个单元格。"),
+    "acc_unreadable": (
+        "The grader could not read the trained model's weights ({error}).",
+        "评分程序无法读取训练好的模型的权重（{error}）。"),
+    "acc_architecture": (
+        "The trained model's weights have the shapes {got}, not those of Flatten -> Dense(128, relu) -> Dense(10) {want}, so its accuracy cannot be measured. Fix build_model first.",
+        "训练好的模型的权重形状是 {got}，与 Flatten -> Dense(128, relu) -> Dense(10) 的 {want} 不符，因此无法测量准确率。请先改正 build_model。"),
     # plots
     "plot_no_image": (
         "plot_image must show the image with plt.imshow; no image was drawn.",

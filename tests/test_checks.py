@@ -13,6 +13,7 @@ import course  # noqa: E402
 from course import reference  # noqa: E402
 from autograder import checks  # noqa: E402
 from autograder.guard import call  # noqa: E402
+from autograder.preprocessors import accuracy  # noqa: E402
 
 
 def fails(check, *args, match, **kwargs):
@@ -150,7 +151,7 @@ def _compile_with(**kwargs):
 
 def test_compile_reference_passes():
     checks.compile_model_optimizer(reference.compile_model)
-    checks.compile_model_loss(reference.compile_model, build_model=reference.build_model)
+    checks.compile_model_loss(reference.compile_model)
     checks.compile_model_metrics(reference.compile_model)
 
 
@@ -183,15 +184,17 @@ def test_compile_categorical_loss_fails():
     fails(checks.compile_model_loss, wrong, match="sparse categorical")
 
 
-def test_softmax_output_with_from_logits_loses_compile_points():
+def _softmax_output():
     from tensorflow import keras
+    return keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                             keras.layers.Dense(128, activation='relu'),
+                             keras.layers.Dense(10, activation='softmax')])
 
-    def softmax_output():
-        return keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
-                                 keras.layers.Dense(128, activation='relu'),
-                                 keras.layers.Dense(10, activation='softmax')])
-    fails(checks.compile_model_loss, reference.compile_model, build_model=softmax_output,
-          match="softmax is applied twice")
+
+def test_softmax_output_costs_build_model_points_only():
+    """One mistake costs only its own part: compile_model is graded on the reference model."""
+    fails(checks.build_model_layers, _softmax_output, match="'softmax'.*from_logits=True")
+    checks.compile_model_loss(reference.compile_model)
 
 
 def test_compile_without_metrics_fails():
@@ -261,17 +264,34 @@ def test_threshold_is_below_every_calibrated_run_and_above_the_weak_model():
     assert calibration["weaker_model"]["accuracy"] < calibration["threshold"]
 
 
-def test_untrained_model_fails_accuracy():
-    fails(checks.accuracy_threshold, reference.build_model(), match="accuracy on the 10,000 test images")
+def _handed_over(model, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    checks.hand_over_model(model)
+    return tmp_path / accuracy.HANDOVER
 
 
-def test_accuracy_rejects_a_non_model():
-    fails(checks.accuracy_threshold, "model", match="Keras model")
+def test_untrained_model_fails_accuracy(tmp_path, monkeypatch):
+    path = _handed_over(reference.build_model(), tmp_path, monkeypatch)
+    fails(accuracy.judge_file, path, match="accuracy on the 10,000 test images")
+
+
+def test_accuracy_rejects_a_non_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    fails(checks.hand_over_model, "model", match="Keras model")
+    fails(accuracy.judge_file, tmp_path / accuracy.HANDOVER, match="received no trained model")
+
+
+def test_accuracy_rejects_another_architecture(tmp_path, monkeypatch):
+    from tensorflow import keras
+    wide = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(64),
+                             keras.layers.Dense(10)])
+    path = _handed_over(wide, tmp_path, monkeypatch)
+    fails(accuracy.judge_file, path, lang="zh", match="权重形状")
 
 
 @pytest.mark.slow
-def test_trained_reference_model_passes_accuracy():
-    checks.accuracy_threshold(reference.trained_model())
+def test_trained_reference_model_passes_accuracy(tmp_path, monkeypatch):
+    accuracy.judge_file(_handed_over(reference.trained_model(), tmp_path, monkeypatch))
 
 
 # --- plots ---

@@ -1,8 +1,10 @@
 """Class-scale grading under real nbgrader and real kernels, two Dask workers.
 
-A batch mixes correct, wrong, hanging, crashing, memory-hungry, noisy and missing submissions;
-each gets its status and score, the gradebook has every student, submitted files stay as they
-were, a re-run executes nothing and an interrupted run finishes what was left.
+A batch mixes correct, wrong, hanging, crashing, memory-hungry, noisy and missing submissions
+with hostile ones (a vandal, a daemon, a fork bomb, a disk filler, patched checks); each gets its
+status and score, the gradebook has every student, submitted files stay as they were, nothing is
+written outside the boxes, nothing of the batch survives it, a re-run executes nothing and a
+killed run finishes what was left.
 """
 
 import html
@@ -20,11 +22,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from course.data import keras_dir
+
 from autograder.grading.jobs import folder_files
-from autograder.grading.report import table
-from notebooks import NOTEBOOK, WRONG, make_course, scores, submit, with_cells_replaced
+from autograder.grading.progress import table
+from notebooks import NOTEBOOK, WRONG, make_course, nbgrader, scores, submit, with_cells_replaced
 
 ASSIGNMENT = "fashion_mnist_en"
+pytestmark = pytest.mark.slow
 
 
 def solution(course):
@@ -37,8 +42,9 @@ def prefixed(nb, grade_id, code):
     return with_cells_replaced(nb, {grade_id: code + "\n" + cell.source})
 
 
-def grade(course, *args, timeout=2400):
-    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+def grade(course, *args, timeout=2400, env=None):
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+               **(env or {}))
     return subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT,
                            "--course", str(course), *args], capture_output=True, text=True,
                           env=env, timeout=timeout)
@@ -63,9 +69,89 @@ class Listener:
             connection.close()
 
 
+MARKER = f"autograder-test-daemon-{os.getpid()}"
+
+VANDAL = """
+import os, shutil
+for root in ({course!r}, {home!r}):
+    for folder, _, files in os.walk(root):
+        for name in files:
+            if name == "gradebook.db" or (name.endswith(".ipynb") and "submitted" in folder):
+                try:
+                    os.remove(os.path.join(folder, name))
+                except OSError:
+                    pass
+for target in ({home!r}, {course!r}):
+    shutil.rmtree(target, ignore_errors=True)
+for where in ({home!r}, "/tmp", "/var/tmp", "/dev/shm", {course!r}):
+    try:
+        open(os.path.join(where, "vandal-was-here.txt"), "w").write("gotcha")
+    except OSError:
+        pass
+"""
+
+DAEMON = """
+import os, sys
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(900)", {marker!r}])
+    os._exit(0)
+os.wait()
+"""
+
+FORK_BOMB = """
+import os, time
+children = 0
+try:
+    while children < 100000:
+        if os.fork() == 0:
+            time.sleep(3)
+            os._exit(0)
+        children += 1
+except OSError as error:
+    print("fork stopped after", children, "children:", error)
+time.sleep(6)
+"""
+
+DISK_FILLER = """
+import os
+chunk = b"x" * (64 * 1024 ** 2)
+written = []
+try:
+    for k in range(1000):
+        with open(f"filler-{k}.bin", "wb") as f:
+            f.write(chunk)
+        written.append(f"filler-{k}.bin")
+except OSError as error:
+    print("the disk is full:", error)
+for name in written:
+    os.remove(name)
+"""
+
+# each patch, planted by a submission that trains on 64 images only, would have bought the
+# accuracy points when the verdict was taken in the kernel
+CHEATS = {
+    "cheat_checks": "import autograder.checks as c\nc.threshold = lambda: 0.0\n"
+                    "import autograder.preprocessors.accuracy as a\na.verdict = lambda *x, **k: (1.0, None, 'ok')",
+    "cheat_numpy": "np.mean = lambda *a, **k: 1.0",
+    "cheat_keras": "original = keras.Model.predict\nkeras.Model.predict = lambda self, x, *a, **k: "
+                   "np.eye(10)[test_labels] if len(x) == 10000 else original(self, x, *a, **k)",
+}
+
+
+def cheater(nb, patch):
+    return with_cells_replaced(nb, {"train_model": (
+        "def train_model(model, images, labels, epochs=10):\n"
+        "    history = model.fit(images[:64], labels[:64], epochs=epochs, verbose=0)\n"
+        + "".join(f"    {line}\n" for line in patch.splitlines()) + "    return history")})
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     course = make_course(tmp_path_factory.mktemp("class"))
+    home = tmp_path_factory.mktemp("home")  # the grader's home for this run: the vandal goes for it
+    (home / "precious.txt").write_text("the instructor's notes")
     listener = Listener()
     nb = solution(course)
     submit(course, "correct", ASSIGNMENT, nb)
@@ -80,21 +166,47 @@ def batch(tmp_path_factory):
         "try:\n    socket.create_connection(('127.0.0.1', %d), timeout=3).close()\n"
         "except OSError:\n    pass") % listener.port))
     (course / "submitted" / "noisy" / ASSIGNMENT / "notes.txt").write_text("my notes")
+    submit(course, "vandal", ASSIGNMENT, prefixed(nb, "plot_image", VANDAL.format(course=str(course), home=str(home))))
+    submit(course, "daemon", ASSIGNMENT, prefixed(nb, "plot_image", DAEMON.format(marker=MARKER)))
+    submit(course, "forkbomb", ASSIGNMENT, prefixed(nb, "plot_value_array", FORK_BOMB))
+    submit(course, "filler", ASSIGNMENT, prefixed(nb, "plot_value_array", DISK_FILLER))
+    for name, patch in CHEATS.items():
+        submit(course, name, ASSIGNMENT, cheater(nb, patch))
     (course / "submitted" / "empty" / ASSIGNMENT).mkdir(parents=True)
     (course / "submitted" / "empty" / ASSIGNMENT / "notes.txt").write_text("forgot the notebook")
     before = folder_files(course / "submitted")
-    result = grade(course, "--workers", "2")
-    return course, result, before, listener
+    gradebook_before = (course / "gradebook.db").stat().st_size
+    outside = _outside_snapshot(home)
+    result = grade(course, "--workers", "2", "--disk", "1",
+                   env={"HOME": str(home), "KERAS_HOME": str(keras_dir().parents[1])})
+    return Batch(course, result, before, listener, home, outside, gradebook_before)
+
+
+def _outside_snapshot(home):
+    """What the batch could have written to outside its box: the home, the shared temp folders."""
+    return {str(p) for folder in (home, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm"))
+            for p in folder.glob("vandal-was-here.txt")} | {str(p) for p in home.rglob("*")}
+
+
+class Batch:
+    def __init__(self, course, result, before, listener, home, outside, gradebook_before):
+        self.course, self.result, self.before, self.listener = course, result, before, listener
+        self.home, self.outside, self.gradebook_before = home, outside, gradebook_before
+
+    def __getitem__(self, index):  # the older tests unpack it as a tuple
+        return (self.course, self.result, self.before, self.listener)[index]
 
 
 EXPECTED = {  # student: (status, score)
     "correct": ("graded", 24), "wrong": ("graded", 22), "hangs": ("timed out", 22),
     "crashes": ("kernel died", 0), "hungry": ("graded", 22), "noisy": ("graded", 24),
     "empty": ("missing notebook", 0),
+    "vandal": ("graded", 24), "daemon": ("graded", 24), "forkbomb": ("graded", 24), "filler": ("graded", 24),
+    **{name: ("graded", 21) for name in CHEATS},  # only the accuracy cell (3 points) is lost
 }
 
 
-STATUSES = {"graded", "timed out", "kernel died", "missing notebook", "failed"}
+STATUSES = {"graded", "timed out", "kernel died", "missing notebook", "failed", "not recorded"}
 
 
 def report_rows(output):
@@ -115,7 +227,11 @@ def test_every_submission_gets_its_status_and_score(batch):
     assert "out of memory" in rows["hungry"][2]
     assert "300 s per-cell limit and was interrupted" in rows["hangs"][2]
     assert "deleted files in its working folder: notes.txt" in rows["noisy"][2]
-    assert "done 4  failed 3  remaining 0" in result.stderr  # progress: graded, and not
+    assert "process(es) it left running were killed" in rows["daemon"][2]
+    assert "hit the limit of 512 processes" in rows["forkbomb"][2]
+    assert "filled its scratch folder (limit 1 GB)" in rows["filler"][2]
+    assert "done 11  failed 3  remaining 0" in result.stderr  # progress: graded, and not
+    assert "PROBLEM" not in result.stdout
 
 
 def test_gradebook_has_every_student(batch):
@@ -130,6 +246,27 @@ def test_gradebook_has_every_student(batch):
 def test_submitted_files_are_never_changed(batch):
     course, _, before, _ = batch
     assert folder_files(course / "submitted") == before
+
+
+def test_nothing_was_written_outside_the_boxes(batch):
+    assert (batch.home / "precious.txt").read_text() == "the instructor's notes"
+    assert _outside_snapshot(batch.home) == batch.outside
+    assert (batch.course / "gradebook.db").stat().st_size >= batch.gradebook_before
+    assert not (batch.course / "vandal-was-here.txt").exists()
+
+
+def test_no_process_of_the_batch_is_alive(batch):
+    import psutil
+    left = [p.info for p in psutil.process_iter(["pid", "cmdline"])
+            if MARKER in " ".join(p.info["cmdline"] or []) or "autograder.grading.inside" in " ".join(p.info["cmdline"] or [])]
+    assert not left
+
+
+def test_patched_checks_do_not_buy_the_accuracy_points(batch):
+    recorded = scores(batch.course, ASSIGNMENT)
+    for name in CHEATS:
+        assert recorded[name]["test_accuracy_threshold"] == (0, 3), name
+    assert recorded["correct"]["test_accuracy_threshold"] == (3, 3)
 
 
 def test_student_code_has_no_network(batch):
@@ -162,7 +299,7 @@ def test_rerun_executes_nothing(batch):
     course = batch[0]
     result = grade(course, "--workers", "2")
     assert result.returncode == 0
-    assert "7 unchanged, 0 to record, 0 to grade" in result.stderr
+    assert f"{len(EXPECTED)} unchanged, 0 to record, 0 to grade" in result.stderr
 
 
 def test_a_changed_submission_is_graded_again(batch):
@@ -170,7 +307,7 @@ def test_a_changed_submission_is_graded_again(batch):
     shutil.rmtree(course / "submitted" / "empty" / ASSIGNMENT)
     submit(course, "empty", ASSIGNMENT, with_cells_replaced(solution(course), {"preprocess_images": "import os\nos._exit(3)"}))
     result = grade(course, "--workers", "1", "--engine", "local")
-    assert "6 unchanged, 0 to record, 1 to grade" in result.stderr
+    assert f"{len(EXPECTED) - 1} unchanged, 0 to record, 1 to grade" in result.stderr
     assert report_rows(result.stdout)["empty"][:2] == ("kernel died", "0/24")
 
 
@@ -190,81 +327,55 @@ def test_time_limits(tmp_path):
     assert rows["stuck"][:2] == ("timed out", "0/24") and "did not stop when interrupted" in rows["stuck"][2], rows
 
 
-def test_interrupted_run_resumes(tmp_path):
+def _boxes_of(course):
+    """Processes of a grading run of ``course`` still alive: its boxes and what runs in them."""
+    import psutil
+    alive = []
+    for process in psutil.process_iter(["pid", "cmdline", "status"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if process.info["status"] != psutil.STATUS_ZOMBIE and (
+                "autograder.grading.inside" in command or (str(course) in command and "bwrap" in command)):
+            alive.append((process.info["pid"], command[:120]))
+    return alive
+
+
+def test_killed_coordinator_leaves_nothing_running_and_resumes(tmp_path):
+    """SIGKILL of the grading command alone (not its group): its boxes die with it; a re-run
+    records what was finished and grades the rest, with the same grades."""
     course = make_course(tmp_path / "course")
     crash = with_cells_replaced(solution(course), {"preprocess_images": "import os\nos._exit(1)"})
     for student in ("first", "second", "third"):
         submit(course, student, ASSIGNMENT, crash)
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
     process = subprocess.Popen([sys.executable, "-m", "autograder", "grade", ASSIGNMENT,
-                                "--course", str(course), "--workers", "1", "--engine", "local"],
+                                "--course", str(course), "--workers", "1"],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     state = course / ".grading" / f"{ASSIGNMENT}.json"
     deadline = time.monotonic() + 600
-    while not state.exists() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGKILL)
+    while not (state.exists() and _boxes_of(course)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert state.exists() and _boxes_of(course), "no box was running after the first result"
+    os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    assert state.exists(), "no result was recorded before the deadline"
-    result = grade(course, "--workers", "1", "--engine", "local")
-    assert result.returncode == 0, result.stderr[-2000:]
+    time.sleep(5)
+    assert _boxes_of(course) == []
+    result = grade(course, "--workers", "1")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     counts = re.search(r"(\d+) unchanged, (\d+) to record, (\d+) to grade", result.stderr).groups()
     assert int(counts[1]) >= 1 and int(counts[1]) + int(counts[2]) == 3, counts
     assert len(re.findall(r"^(first|second|third)\s+kernel died\s+0/24", result.stdout, re.M)) == 3
     assert set(scores(course, ASSIGNMENT)) == {"first", "second", "third"}
 
 
-def test_report_table_lines_up():
-    text = table([("ann", "graded", 24.0, 24.0, ""), ("bo", "timed out", 0.0, 24.0, "stopped")])
-    lines = text.splitlines()
-    assert lines[0].startswith("student  status") and "24/24" in lines[2] and "stopped" in lines[3]
-
-
-NOBODY_PROBE = """
-import os, sys
-sys.path.insert(0, {folder!r})
-import isolation
-prefix = isolation.network_prefix()
-code, isolated = isolation.run([sys.executable, "-c", {connect!r}], "/tmp", 60, 2, dict(os.environ), {log!r})
-print(os.geteuid(), "--user" in prefix, isolated, code)
-"""
-CONNECT = ("import socket, sys; s = socket.socket(); s.settimeout(3); "
-           "sys.exit(0 if s.connect_ex(('127.0.0.1', {port})) == 0 else 7)")
-
-
-@pytest.mark.skipif(os.geteuid() != 0 or not Path("/usr/bin/python3").exists(),
-                    reason="needs root to switch to nobody, and a system python3 nobody can run")
-def test_isolation_works_for_an_ordinary_user():
-    """As nobody: a user namespace takes the network away (the host's listener is not reachable)."""
-    import tempfile
-    listener = Listener()
-    scratch = Path(tempfile.mkdtemp(prefix="nobody-"))  # pytest's tmp folders are private to root
-    scratch.chmod(0o777)
-    log = scratch / "probe.log"
-    folder = str(Path(__file__).resolve().parents[1] / "autograder" / "grading")
-    script = NOBODY_PROBE.format(folder=folder, connect=CONNECT.format(port=listener.port), log=str(log))
-    result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                             "/usr/bin/python3", "-c", script], capture_output=True, text=True,
-                            timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
-    assert result.stdout.split() == ["65534", "True", "True", "7"], result.stdout + result.stderr
-    assert listener.connections == 0
-    outside = subprocess.run(["/usr/bin/python3", "-c", CONNECT.format(port=listener.port)])
-    assert outside.returncode == 0  # the same probe outside the namespace does connect
-    shutil.rmtree(scratch, ignore_errors=True)
-
-
-def test_time_limit_kills_processes_in_other_sessions(tmp_path):
-    """Like a Jupyter kernel, the grandchild starts its own session; it must die at the limit too."""
-    import psutil
-    from autograder.grading import isolation
-    pid_file = tmp_path / "child.pid"
-    spawn = ("import subprocess, sys, time; p = subprocess.Popen([sys.executable, '-c', "
-             "'import time; time.sleep(600)'], start_new_session=True); "
-             f"open({str(pid_file)!r}, 'w').write(str(p.pid)); time.sleep(600)")
-    code, _ = isolation.run([sys.executable, "-c", spawn], tmp_path, 5, None, dict(os.environ),
-                            tmp_path / "log", isolate_network=False)
-    assert code is None
-    child = int(pid_file.read_text())
-    time.sleep(0.5)
-    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+def test_a_new_gradebook_gets_every_result_again(tmp_path):
+    """After `make clean` and generate_assignment the state alone must not say 'unchanged'."""
+    course = make_course(tmp_path / "course")
+    submit(course, "crash", ASSIGNMENT, with_cells_replaced(solution(course), {"preprocess_images": "import os\nos._exit(1)"}))
+    first = grade(course, "--workers", "1", "--no-feedback")
+    assert first.returncode == 0, first.stderr[-2000:]
+    (course / "gradebook.db").unlink()
+    nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
+    again = grade(course, "--workers", "1", "--no-feedback")
+    assert "0 unchanged, 1 to record, 0 to grade" in again.stderr, again.stderr
+    assert set(scores(course, ASSIGNMENT)) == {"crash"}

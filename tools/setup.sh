@@ -8,7 +8,7 @@ PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 
 # Debian packages: the data set, a CJK font for the browser, Chromium for the browser tests.
-APT_PACKAGES="dataset-fashion-mnist fonts-noto-cjk chromium chromium-driver"
+APT_PACKAGES="dataset-fashion-mnist fonts-noto-cjk chromium chromium-driver bubblewrap"
 if command -v apt-get >/dev/null; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then

@@ -3,7 +3,10 @@ notebook a worker already executed, so the coordinator records grades without ru
 
 When the worker could not finish (time limit, dead kernel), every grade cell gets an error that
 says why, so the student is in the gradebook with 0 for those cells and the feedback explains.
+It also tells JudgeAccuracy where the weights the box handed back are.
 """
+
+from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_output
@@ -11,20 +14,25 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from ..preprocessors.accuracy import HANDOVER_DIR
+
+NOT_RUN = "NOT_RUN.txt"
+
 
 class ReplayExecution(NbGraderPreprocessor):
 
     results_dir = Unicode("", help="Folder of executed notebooks: <student>/<assignment>/<notebook>.ipynb").tag(config=True)
+
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        student, assignment, notebook = info["student"], info["assignment"], info["notebook"]
-        path = f"{self.results_dir}/{student}/{assignment}/{notebook}.ipynb"
+        folder = Path(self.results_dir) / info["student"] / info["assignment"]
+        resources[HANDOVER_DIR] = str(folder)
+        path = folder / f"{info['notebook']}.ipynb"
         try:
             executed = nbformat.read(path, as_version=4)
         except FileNotFoundError:
-            reason_file = f"{self.results_dir}/{student}/{assignment}/NOT_RUN.txt"
             try:
-                reason = open(reason_file, encoding="utf-8").read().strip()
+                reason = (folder / NOT_RUN).read_text(encoding="utf-8").strip()
             except FileNotFoundError:
                 reason = "the notebook did not run"
             return self._mark_not_run(nb, reason), resources

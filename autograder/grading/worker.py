@@ -1,12 +1,15 @@
-"""Grade one submission with plain `nbgrader autograde`, in a scratch copy of the course.
+"""Grade one submission with plain `nbgrader autograde`, in a box, on a scratch copy of the course.
 
-Runs on a Dask worker or in a local thread. It never touches the real course: it gets the
-files it needs in the Job, and returns the executed notebooks and a status for the coordinator.
+Runs on a Dask worker or in a local thread. It never touches the real course: the Job carries the
+files it needs, the box sees only that scratch copy, and the executed notebooks, the hand-over
+files and a status come back as a Result for the coordinator, which alone writes the gradebook.
 """
 
-import os
+import json
 import re
+import shutil
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -15,10 +18,14 @@ import nbformat
 
 from .. import messages
 from ..notebook_run import notebook_language
-from . import isolation
+from ..preprocessors.accuracy import HANDOVER
+from . import inside, sandbox
+from .jobs import Job
+from .status import Result, Status
 
-GRADED, TIMED_OUT, KERNEL_DIED, MISSING, FAILED = (
-    "graded", "timed out", "kernel died", "missing notebook", "failed")
+INSIDE = sandbox.INSIDE_TMP
+# the coordinator takes the accuracy verdict itself, from the weights the box hands back
+WORKER_CONFIG = "\n# added by the class grader: the coordinator judges the accuracy\nc.JudgeAccuracy.enabled = False\n"
 
 
 def _write(root, files):
@@ -26,6 +33,48 @@ def _write(root, files):
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+
+
+def _font_cache(home):
+    """Matplotlib's font list, so the box does not spend seconds rebuilding it every time."""
+    try:
+        import matplotlib
+        cache = Path(matplotlib.get_cachedir())
+    except Exception:  # noqa: BLE001 (no cache is only slower)
+        return
+    target = home / ".matplotlib"
+    target.mkdir(parents=True, exist_ok=True)
+    for found in cache.glob("fontlist-*.json"):
+        shutil.copy(found, target / found.name)
+
+
+def _environment(home, workers):
+    from course.data import keras_dir
+    bin_dir = str(Path(sys.executable).parent)
+    return {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": INSIDE,
+            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+            "MPLCONFIGDIR": f"{home}/.matplotlib", "KERAS_HOME": str(keras_dir().parents[1]),
+            "TF_CPP_MIN_LOG_LEVEL": "2", **sandbox.thread_env(workers)}
+
+
+def _unpack(path, keep):
+    """(manifest or None, log text, {name: bytes}) from the box's tar stream."""
+    manifest, log, files = None, "", {}
+    try:
+        with tarfile.open(path, "r:") as archive:
+            for member in archive:
+                if not member.isfile():
+                    continue
+                data = archive.extractfile(member).read()
+                if member.name == inside.MANIFEST:
+                    manifest = json.loads(data)
+                elif member.name == inside.LOG:
+                    log = data.decode("utf-8", "replace")
+                elif member.name.startswith("out/") and member.name[4:] in keep:
+                    files[member.name[4:]] = data
+    except (tarfile.TarError, OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError):
+        pass
+    return manifest, log, files
 
 
 def _cell_timeout(log):
@@ -46,56 +95,90 @@ def _mark_interrupted(text, seconds):
     return nbformat.writes(nb)
 
 
-def _status(code, log, executed, job, cell_limit):
+def status_of(code, log, executed, job, cell_limit):
+    """(Status, detail) from how the run ended; ``executed`` holds the notebooks it finished."""
     if code is None:
-        return TIMED_OUT, f"stopped after {job.limits.get('timeout')} s (whole-notebook limit); every cell scores 0"
+        return Status.TIMED_OUT, (f"stopped after {job.limits.seconds:g} s (whole-notebook limit); "
+                                  "every cell scores 0")
     if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log:
-        return KERNEL_DIED, "the kernel died while running the notebook (e.g. os._exit or a crash)"
+        return Status.KERNEL_DIED, "the kernel died while running the notebook (e.g. os._exit or a crash)"
     if executed and cell_limit:
-        return TIMED_OUT, (f"a cell ran past the {cell_limit} s per-cell limit and was "
-                           "interrupted; the other cells were graded")
+        return Status.TIMED_OUT, (f"a cell ran past the {cell_limit} s per-cell limit and was "
+                                  "interrupted; the other cells were graded")
     if "CellTimeoutError" in log:
-        return TIMED_OUT, ("a cell ran past the per-cell limit and did not stop when interrupted; "
-                           "nbgrader gave up on the notebook, every cell scores 0")
+        return Status.TIMED_OUT, ("a cell ran past the per-cell limit and did not stop when interrupted; "
+                                  "nbgrader gave up on the notebook, every cell scores 0")
     if len(executed) < len(job.notebooks):
         tail = " | ".join(line for line in log.splitlines() if "ERROR" in line)[-400:]
-        return FAILED, tail or f"nbgrader exited with {code}"
-    if any("MemoryError" in text for text in executed.values()):
-        return GRADED, f"a cell ran out of memory (limit {job.limits.get('memory_gb')} GB)"
-    return GRADED, ""
+        return Status.FAILED, tail or f"nbgrader exited with {code}"
+    return Status.GRADED, ""
 
 
-def grade(job):
+def notes(manifest, executed, job):
+    """What the notebook did that the instructor should know, each said plainly."""
+    said = []
+    text = "\n".join(executed.values())
+    if "MemoryError" in text:
+        said.append(f"a cell ran out of memory (limit {job.limits.memory_gb:g} GB)")
+    if "Resource temporarily unavailable" in text or "can't start new thread" in text:
+        said.append(f"it hit the limit of {job.limits.processes} processes")
+    if manifest.get("disk_free", 1 << 30) < 1024 ** 2 or "No space left on device" in text:
+        said.append(f"it filled its scratch folder (limit {job.limits.disk_gb:g} GB)")
+    if manifest.get("killed"):
+        said.append(f"{manifest['killed']} process(es) it left running were killed")
+    left = set(manifest.get("files_left", []))
+    gone = sorted(name for name in job.submission if name not in left)
+    if gone and executed:
+        said.append("deleted files in its working folder: " + ", ".join(gone))
+    return said
+
+
+def _not_run(job, status, detail, start, sandboxed, log="", peak=None):
+    return Result(job.student, status, detail, seconds=round(time.perf_counter() - start, 1),
+                  peak_memory_mb=peak, sandboxed=sandboxed, log_tail=log[-2000:])
+
+
+def grade(job: Job, sandboxed=True) -> Result:
     start = time.perf_counter()
     missing = [name for name in job.notebooks if name not in job.submission]
     if missing:
-        return {"student": job.student, "status": MISSING, "detail": ", ".join(missing),
-                "notebooks": {}, "seconds": 0.0, "network_isolated": None}
+        return _not_run(job, Status.MISSING, ", ".join(missing), start, sandboxed)
     with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-") as scratch:
-        root = Path(scratch)
-        _write(root, job.course)
-        _write(root / "submitted" / job.student / job.assignment, job.submission)
-        env = dict(os.environ, PYTHONUNBUFFERED="1",
-                   PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
-                   **isolation.thread_env(job.limits.get("workers", 1)))
-        command = [sys.executable, "-m", "nbgrader", "autograde", job.assignment,
-                   "--student", job.student, "--force"]
-        log_path = root / "autograde.log"
-        code, isolated = isolation.run(command, root, job.limits.get("timeout"),
-                                       job.limits.get("memory_gb"), env, log_path,
-                                       job.limits.get("isolate_network", True))
-        log = log_path.read_text(errors="replace")
-        out = root / "autograded" / job.student / job.assignment
-        # nbgrader copies the submission in before running it: only a finished run's files count
-        executed = {name: (out / name).read_text() for name in job.notebooks
-                    if code == 0 and (out / name).is_file()}
-        cell_limit = _cell_timeout(log)
-        status, detail = _status(code, log, executed, job, cell_limit)
-        if status == TIMED_OUT and executed:
-            executed = {name: _mark_interrupted(text, cell_limit) for name, text in executed.items()}
-        gone = [name for name in job.submission if not (out / name).exists() and executed]
-        if gone:
-            detail = (detail + "; " if detail else "") + "deleted files in its working folder: " + ", ".join(gone)
-    return {"student": job.student, "status": status, "detail": detail, "notebooks": executed,
-            "seconds": round(time.perf_counter() - start, 1), "network_isolated": isolated,
-            "log_tail": log[-2000:]}
+        scratch = Path(scratch)
+        staging = scratch / "in"
+        course = staging / "course"
+        _write(course, job.course)
+        with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
+            config.write(WORKER_CONFIG)
+        _write(course / "submitted" / job.student / job.assignment, job.submission)
+        _font_cache(staging / "home")
+        if sandboxed:
+            given, work, home = f"{INSIDE}/in", f"{INSIDE}/grading", f"{INSIDE}/home"
+        else:
+            given, work, home = str(staging), str(scratch / "work"), str(scratch / "home")
+        keep = [*job.notebooks, HANDOVER]
+        argv = [sys.executable, "-m", "autograder.grading.inside", "--input", given, "--work", work,
+                "--home", home, "--output-dir", f"autograded/{job.student}/{job.assignment}",
+                *[arg for name in keep for arg in ("--keep", name)],
+                *(["--kill-leftovers"] if sandboxed else []),
+                "--", "nbgrader", "autograde", job.assignment, "--student", job.student, "--force"]
+        outcome = sandbox.run(argv, staging, job.course_dir, job.limits, _environment(home, job.workers),
+                              scratch / "out.tar", sandboxed=sandboxed)
+        manifest, log, files = _unpack(scratch / "out.tar", keep)
+    if outcome.exit_code is None:
+        status, detail = status_of(None, log, {}, job, None)
+        return _not_run(job, status, detail, start, sandboxed, log, outcome.peak_memory_mb)
+    if manifest is None:
+        return _not_run(job, Status.FAILED, f"the box ended without a report (exit code {outcome.exit_code})",
+                        start, sandboxed, log, outcome.peak_memory_mb)
+    code = manifest["exit_code"]
+    executed = {name: files[name].decode("utf-8") for name in job.notebooks if code == 0 and name in files}
+    cell_limit = _cell_timeout(log)
+    status, detail = status_of(code, log, executed, job, cell_limit)
+    if status == Status.TIMED_OUT and executed:
+        executed = {name: _mark_interrupted(text, cell_limit) for name, text in executed.items()}
+    said = ([detail] if detail else []) + notes(manifest, executed, job)
+    handover = {name: data for name, data in files.items() if name not in job.notebooks}
+    return Result(job.student, status, "; ".join(said), executed, handover,
+                  seconds=round(time.perf_counter() - start, 1), peak_memory_mb=outcome.peak_memory_mb,
+                  sandboxed=sandboxed, log_tail=log[-2000:])

@@ -1,0 +1,249 @@
+"""The box one submission is graded in: bubblewrap namespaces plus resource limits.
+
+Inside the box the whole file system is read-only, the instructor's home, the course folder,
+/run and every shared temporary folder are hidden, and the only writable place is a private
+/tmp of a fixed size that holds this submission's scratch copy of the course. The box has its
+own PID namespace (everything the student started dies with it, double forks included), no
+network, no capabilities, no new privileges and no further user namespaces; bwrap kills it when
+the grading process dies (``--die-with-parent``). Why bubblewrap and not ``unshare`` plus bind
+mounts: see autograder/GRADING.md.
+"""
+
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+INSIDE_TMP = "/tmp"
+INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`, Fedora: "
+                "`sudo dnf install bubblewrap`; `make setup` does it)")
+USERNS_HINT = ("this machine does not let bubblewrap create user namespaces; allow them "
+               "(`sudo sysctl kernel.unprivileged_userns_clone=1`, or on Ubuntu 24.04 "
+               "`sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`)")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Everything a submission may use. All of it decides a grade, so it is in the fingerprint."""
+    seconds: float = 900          # wall clock for the whole notebook
+    memory_gb: float = 6          # address space per process
+    disk_gb: float = 2            # the private /tmp, scratch course included
+    processes: int = 512          # processes and threads (TensorFlow alone starts dozens)
+    open_files: int = 1024
+    network: bool = False
+
+    def grade_relevant(self):
+        return {"seconds": self.seconds, "memory_gb": self.memory_gb, "disk_gb": self.disk_gb,
+                "processes": self.processes, "open_files": self.open_files, "network": self.network}
+
+
+@dataclass
+class Outcome:
+    exit_code: int | None          # None: stopped at the wall-clock limit
+    peak_memory_mb: float
+
+
+class SandboxUnavailable(RuntimeError):
+    """The box cannot be built here; the message says what is missing and how to fix it."""
+
+
+def _bwrap():
+    return shutil.which("bwrap")
+
+
+def _paths_to_hide(course):
+    """Folders whose contents a submission must not see or touch."""
+    hide = {Path.home(), Path("/run"), Path("/var/tmp"), Path("/dev/shm")}
+    if course:
+        hide.add(Path(course))
+    return sorted({p.resolve() for p in hide if p.exists()}, key=lambda p: len(p.parts))
+
+
+def _paths_to_show():
+    """What the grading itself reads: Python, the installed packages, this code, the data."""
+    import course
+    from course.data import keras_dir
+    show = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
+            Path(course.__file__).resolve().parent, Path(__file__).resolve().parents[1], keras_dir()}
+    return sorted({p.resolve() for p in show if p.exists()}, key=lambda p: len(p.parts))
+
+
+def command(argv, staging, course, limits: Limits):
+    """The bwrap command line that runs ``argv`` in the box; ``staging`` appears as /tmp/in."""
+    args = [_bwrap(), "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
+            "--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
+    if not limits.network:
+        args.append("--unshare-net")  # bwrap brings loopback up: the kernel talks to nbgrader on it
+    for path in _paths_to_hide(course):
+        args += ["--tmpfs", str(path)]
+    args += ["--size", str(int(limits.disk_gb * 1024 ** 3)), "--tmpfs", INSIDE_TMP]
+    for path in _paths_to_show():
+        args += ["--ro-bind", str(path), str(path)]
+    args += ["--ro-bind", str(staging), f"{INSIDE_TMP}/in"]
+    # the hiding tmpfs mounts (and /dev) are writable until now, so nothing can fill them
+    for path in [*_paths_to_hide(course), Path("/dev")]:
+        if not path.is_relative_to(INSIDE_TMP):  # those are under the private /tmp anyway
+            args += ["--remount-ro", str(path)]
+    return [*args, "--chdir", INSIDE_TMP, "--", *argv]
+
+
+@dataclass
+class ProcessCap:
+    """RLIMIT_NPROC bounds an ordinary user's box; the kernel exempts root from it, so a root
+    grader puts each box in a cgroup with pids.max instead."""
+    limit: int
+    cgroup: Path | None = None
+
+    @staticmethod
+    def _cgroup_root():
+        for root in (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup")):
+            controllers = root / "cgroup.controllers"
+            if (root / "cgroup.procs").exists() and os.access(root, os.W_OK) and (
+                    root.name == "pids" or (controllers.exists() and "pids" in controllers.read_text().split())):
+                return root
+        return None
+
+    def __enter__(self):
+        if os.geteuid() == 0:
+            root = self._cgroup_root()
+            if root is None:
+                raise SandboxUnavailable(
+                    "running as root, and no writable cgroup with the pids controller to cap the "
+                    "number of processes (the kernel exempts root from RLIMIT_NPROC): grade as an "
+                    "ordinary user")
+            self.cgroup = root / f"autograder-{uuid.uuid4().hex[:12]}"
+            self.cgroup.mkdir()
+            (self.cgroup / "pids.max").write_text(str(self.limit))
+        return self
+
+    def enter_from_child(self):
+        """Called in the child between fork and exec."""
+        if self.cgroup:
+            (self.cgroup / "cgroup.procs").write_text(str(os.getpid()))
+        else:
+            resource.setrlimit(resource.RLIMIT_NPROC, (self.limit, self.limit))
+
+    def kill_all(self):
+        if not self.cgroup:
+            return
+        for _ in range(50):
+            pids = [int(p) for p in (self.cgroup / "cgroup.procs").read_text().split()]
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.1)
+
+    def __exit__(self, *exc):
+        self.kill_all()
+        if self.cgroup:
+            try:
+                self.cgroup.rmdir()
+            except OSError:
+                pass
+
+
+def _preexec(limits: Limits, cap: ProcessCap):
+    def apply():
+        os.setsid()
+        memory = int(limits.memory_gb * 1024 ** 3)
+        disk = int(limits.disk_gb * 1024 ** 3)
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        cap.enter_from_child()
+    return apply
+
+
+def _tree_rss(process):
+    import psutil
+    total = 0
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def kill_tree(pid):
+    """Kill a process and all its descendants (a kernel starts a session of its own)."""
+    import psutil
+    try:
+        family = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        family = []
+    for member in family:
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run(argv, staging, course, limits: Limits, env, stdout_path, sandboxed=True):
+    """Run ``argv`` (in the box unless ``sandboxed`` is False); stdout goes to ``stdout_path``."""
+    import psutil
+    full = command(argv, staging, course, limits) if sandboxed else argv
+    peak = 0
+    with ProcessCap(limits.processes) as cap, open(stdout_path, "wb") as out:
+        process = subprocess.Popen(full, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, cwd=staging, preexec_fn=_preexec(limits, cap))
+        watched = psutil.Process(process.pid)
+        deadline = time.monotonic() + limits.seconds
+        code = None
+        while True:
+            try:
+                code = process.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                peak = max(peak, _tree_rss(watched))
+                if time.monotonic() > deadline:
+                    kill_tree(process.pid)
+                    process.wait()
+                    code = None
+                    break
+    return Outcome(code, round(peak / 1024 ** 2, 1))
+
+
+def problem(course="."):
+    """Why a box cannot be built on this machine, or None when it can."""
+    if _bwrap() is None:
+        return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+    probe = subprocess.run(command(["true"], "/", course, Limits()), capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        said = probe.stderr.strip()[-300:]
+        hint = USERNS_HINT if ("namespace" in said or "not permitted" in said) else "see autograder/GRADING.md"
+        return f"bubblewrap cannot build the box ({said}): {hint}"
+    try:
+        with ProcessCap(8):
+            pass
+    except SandboxUnavailable as why:
+        return str(why)
+    return None
+
+
+def thread_env(workers, cores=None):
+    """TensorFlow and BLAS thread pools sized so that N workers share the cores."""
+    cores = cores or os.cpu_count() or 1
+    threads = str(max(1, cores // max(1, workers)))
+    return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
+            "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}

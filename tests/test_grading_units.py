@@ -1,0 +1,294 @@
+"""The grading core on tiny fixtures, in seconds: statuses, notes, state, fingerprints, the
+replay and accuracy preprocessors, and the box itself with each attack planted in a shell."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from autograder.grading import cli, jobs, sandbox
+from autograder.grading.gradebook import replay_preprocessors
+from autograder.grading.progress import table
+from autograder.grading.replay import NOT_RUN, ReplayExecution
+from autograder.grading.state import State
+from autograder.grading.status import Result, Status
+from autograder.grading.worker import notes, status_of
+from autograder.preprocessors import HideHiddenTests, JudgeAccuracy, PrepareHandover
+from autograder.preprocessors.accuracy import GRADE_ID, HANDOVER, HANDOVER_DIR
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_bwrap = pytest.mark.skipif(sandbox.problem() is not None, reason="no bubblewrap box on this machine")
+
+
+def _job(**limits):
+    return jobs.Job("ann", "a1", {"fashion_mnist.ipynb": b"{}", "notes.txt": b"x"}, {}, ["fashion_mnist.ipynb"],
+                    "f1", sandbox.Limits(**limits))
+
+
+def _grade_cell(grade_id, source="pass", outputs=()):
+    cell = new_code_cell(source, metadata={"nbgrader": {"grade": True, "grade_id": grade_id, "points": 3,
+                                                        "solution": False, "locked": True}})
+    cell.outputs = list(outputs)
+    return cell
+
+
+# --- statuses and notes ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code, log, executed, cell_limit, expected", [
+    (None, "", {}, None, Status.TIMED_OUT),
+    (1, "DeadKernelError: Kernel died", {}, None, Status.KERNEL_DIED),
+    (0, "", {"fashion_mnist.ipynb": "{}"}, 300, Status.TIMED_OUT),
+    (1, "nbclient.exceptions.CellTimeoutError", {}, None, Status.TIMED_OUT),
+    (1, "[AutogradeApp | ERROR] something broke", {}, None, Status.FAILED),
+    (0, "", {"fashion_mnist.ipynb": "{}"}, None, Status.GRADED),
+])
+def test_status_of_each_ending(code, log, executed, cell_limit, expected):
+    status, detail = status_of(code, log, executed, _job(), cell_limit)
+    assert status == expected and isinstance(status, Status)
+    assert (detail == "") == (expected == Status.GRADED)
+
+
+def test_notes_say_what_the_notebook_did():
+    executed = {"fashion_mnist.ipynb": "MemoryError ... Resource temporarily unavailable ... No space left on device"}
+    manifest = {"killed": 5, "files_left": ["fashion_mnist.ipynb"], "disk_free": 10 ** 9}
+    said = notes(manifest, executed, _job(disk_gb=1, processes=64))
+    assert said == ["a cell ran out of memory (limit 6 GB)", "it hit the limit of 64 processes",
+                    "it filled its scratch folder (limit 1 GB)", "5 process(es) it left running were killed",
+                    "deleted files in its working folder: notes.txt"]
+    assert notes({"files_left": ["fashion_mnist.ipynb", "notes.txt"]}, {"x": "fine"}, _job()) == []
+
+
+def test_result_summary_keeps_no_bytes():
+    result = Result("ann", Status.GRADED, notebooks={"a": "b"}, handover={"w": b"1"})
+    assert set(result.summary()) >= {"student", "status", "seconds"} and "handover" not in result.summary()
+
+
+def test_report_table_lines_up():
+    text = table([("ann", "graded", 24.0, 24.0, ""), ("bo", "timed out", 0.0, 24.0, "stopped")])
+    lines = text.splitlines()
+    assert lines[0].startswith("student  status") and "24/24" in lines[2] and "stopped" in lines[3]
+
+
+# --- run state ---------------------------------------------------------------------------------
+
+def test_state_skips_only_what_the_gradebook_holds(tmp_path):
+    state, job = State(tmp_path, "a1"), _job()
+    state.record(job, Result("ann", Status.GRADED))
+    assert not state.is_done(job, {"ann": "id-1"})          # recorded nowhere yet
+    state.mark_recorded("ann", "id-1")
+    assert state.is_done(job, {"ann": "id-1"})
+    assert not state.is_done(job, {})                       # make clean: a new, empty gradebook
+    assert not state.is_done(job, {"ann": "id-2"})          # a new gradebook with a new submission
+    job.fingerprint = "f2"
+    assert not state.is_done(job, {"ann": "id-1"})          # the submission changed
+    again = State(tmp_path, "a1")
+    assert again.get("ann").status is Status.GRADED and again.get("ann").recorded_as == "id-1"
+
+
+def test_state_has_result_needs_the_stored_notebooks(tmp_path):
+    state, job = State(tmp_path, "a1"), _job()
+    state.record(job, Result("ann", Status.GRADED))
+    assert not state.has_result(job)
+    (state.results_dir / "ann" / "a1").mkdir(parents=True)
+    assert state.has_result(job)
+
+
+# --- fingerprints ------------------------------------------------------------------------------
+
+@pytest.fixture
+def fingerprint_course(tmp_path, monkeypatch):
+    code = tmp_path / "code"
+    for package in jobs.GRADING_CODE:
+        shutil.copytree(ROOT / package, code / package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(jobs, "ROOT", code)
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "solutions" / "fashion_mnist_en", course / "solutions" / "fashion_mnist_en")
+    shutil.copy(ROOT / "nbgrader_config.py", course)
+    return course, code
+
+
+@pytest.mark.parametrize("change", ["course/reference.py", "autograder/checks.py", "autograder/calibration.json",
+                                    "nbgrader_config.py", "limits"])
+def test_fingerprint_changes_with_everything_that_decides_a_grade(fingerprint_course, change):
+    course, code = fingerprint_course
+    before = jobs.grading_fingerprint(course, "fashion_mnist_en", sandbox.Limits())
+    limits = sandbox.Limits()
+    if change == "limits":
+        limits = sandbox.Limits(seconds=60)
+    elif change == "nbgrader_config.py":
+        (course / change).write_text((course / change).read_text().replace("timeout = 300", "timeout = 30"))
+    else:
+        (code / change).write_text((code / change).read_text() + "\n")
+    assert jobs.grading_fingerprint(course, "fashion_mnist_en", limits) != before
+
+
+def test_fingerprint_ignores_the_class_report(fingerprint_course):
+    course, code = fingerprint_course
+    before = jobs.grading_fingerprint(course, "fashion_mnist_en", sandbox.Limits())
+    (code / "autograder" / "report").mkdir(exist_ok=True)
+    (code / "autograder" / "report" / "extra.py").write_text("x = 1\n")
+    assert jobs.grading_fingerprint(course, "fashion_mnist_en", sandbox.Limits()) == before
+
+
+def test_worker_gets_no_solution_notebook(fingerprint_course):
+    course, _ = fingerprint_course
+    (course / "gradebook.db").write_bytes(b"")
+    assert not [name for name in jobs.course_files(course, "fashion_mnist_en") if name.endswith(".ipynb")]
+
+
+# --- preprocessors -----------------------------------------------------------------------------
+
+def _resources(folder, student="ann"):
+    return {"nbgrader": {"student": student, "assignment": "a1", "notebook": "nb"},
+            "metadata": {"path": str(folder)}}
+
+
+def test_replay_copies_outputs_and_names_the_hand_over_folder(tmp_path):
+    nb = new_notebook(cells=[_grade_cell("t1", "x = 1")])
+    executed = nbformat.from_dict(nb)
+    executed.cells[0].outputs = [new_output("stream", name="stdout", text="ran\n")]
+    folder = tmp_path / "ann" / "a1"
+    folder.mkdir(parents=True)
+    nbformat.write(executed, folder / "nb.ipynb")
+    replayed, resources = ReplayExecution(results_dir=str(tmp_path)).preprocess(nbformat.from_dict(nb), _resources(tmp_path))
+    assert replayed.cells[0].outputs[0]["text"] == "ran\n" and resources[HANDOVER_DIR] == str(folder)
+    executed.cells[0].source = "x = 2"  # a result that is not this submission's
+    nbformat.write(executed, folder / "nb.ipynb")
+    with pytest.raises(RuntimeError, match="does not match"):
+        ReplayExecution(results_dir=str(tmp_path)).preprocess(nbformat.from_dict(nb), _resources(tmp_path))
+
+
+def test_replay_of_a_notebook_that_did_not_run_zeroes_every_grade_cell(tmp_path):
+    folder = tmp_path / "ann" / "a1"
+    folder.mkdir(parents=True)
+    (folder / NOT_RUN).write_text("timed out: stopped after 900 s")
+    nb = new_notebook(cells=[_grade_cell("t1"), _grade_cell("t2")])
+    replayed, _ = ReplayExecution(results_dir=str(tmp_path)).preprocess(nb, _resources(tmp_path))
+    assert [c.outputs[0]["evalue"] for c in replayed.cells] == ["timed out: stopped after 900 s"] * 2
+
+
+def test_replay_pipeline_keeps_the_accuracy_verdict():
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    names = [p if isinstance(p, str) else p.__name__ for p in replay_preprocessors(config)]
+    assert names[0] == "ReplayExecution" and "autograder.preprocessors.JudgeAccuracy" in names
+    assert not [n for n in names if n.endswith((".Execute", "PrepareHandover"))]
+
+
+def test_prepare_handover_removes_a_planted_file(tmp_path):
+    (tmp_path / HANDOVER).write_bytes(b"weights trained elsewhere")
+    PrepareHandover().preprocess(new_notebook(), _resources(tmp_path))
+    assert not (tmp_path / HANDOVER).exists()
+
+
+def _accuracy_notebook(outputs=()):
+    return new_notebook(cells=[new_code_cell('LANG = "zh"'), _grade_cell(GRADE_ID, outputs=outputs)])
+
+
+def test_judge_accuracy_without_hand_over_scores_zero(tmp_path):
+    nb, _ = JudgeAccuracy().preprocess(_accuracy_notebook(), _resources(tmp_path))
+    error = nb.cells[1].outputs[-1]
+    assert error["output_type"] == "error" and "没有收到训练好的模型" in error["evalue"]
+
+
+def test_judge_accuracy_keeps_a_kernel_error(tmp_path):
+    failed = new_output("error", ename="NameError", evalue="model", traceback=[])
+    nb, _ = JudgeAccuracy().preprocess(_accuracy_notebook([failed]), _resources(tmp_path))
+    assert nb.cells[1].outputs == [failed]
+
+
+def test_judge_accuracy_measures_the_handed_over_weights(tmp_path):
+    from course import reference
+    model = reference.build_model()
+    np.savez(tmp_path / HANDOVER, **{f"w{i}": w for i, w in enumerate(model.get_weights())})
+    nb, _ = JudgeAccuracy().preprocess(_accuracy_notebook(), _resources(tmp_path))
+    cell = nb.cells[1]
+    assert cell.outputs[-1]["output_type"] == "error" and "准确率" in cell.outputs[-1]["evalue"]
+    assert 0 <= cell.metadata["autograder"]["accuracy"] < 0.5
+
+
+def test_hide_hidden_tests_keeps_the_message_only():
+    cell = _grade_cell("t1", "visible()\n### BEGIN HIDDEN TESTS\nsecret_check()\n### END HIDDEN TESTS",
+                       [new_output("error", ename="AssertionError", evalue="say this",
+                                   traceback=["secret_check() line", "AssertionError: say this"])])
+    nb, _ = HideHiddenTests().preprocess(new_notebook(cells=[cell]), {})
+    assert "secret_check" not in nb.cells[0].source
+    assert nb.cells[0].outputs[0]["traceback"] == ["AssertionError: say this"]
+
+
+# --- the box, with the attacks planted in a shell ----------------------------------------------
+
+def _in_box(tmp_path, script, **limits):
+    staging = tmp_path / "staging"
+    staging.mkdir(exist_ok=True)
+    out = tmp_path / "out.txt"
+    outcome = sandbox.run(["sh", "-c", script], staging, str(tmp_path), sandbox.Limits(**limits),
+                          {"PATH": "/usr/bin:/bin"}, out)
+    return outcome, out.read_text(errors="replace")
+
+
+@needs_bwrap
+def test_box_sees_its_own_tmp_only(tmp_path):
+    (tmp_path / "course-file.txt").write_text("instructor's")
+    home = Path.home()
+    _, said = _in_box(tmp_path, f"touch {home}/x && echo home-writable; ls {tmp_path}; "
+                                f"echo hi > /tmp/mine && cat /tmp/mine; touch /var/tmp/x /dev/shm/x && echo shared-writable")
+    assert "home-writable" not in said and "shared-writable" not in said and "course-file" not in said
+    assert "hi" in said and not (home / "x").exists()
+
+
+@needs_bwrap
+def test_box_kills_what_it_started_when_it_ends(tmp_path):
+    import psutil
+    marker = f"box-daemon-{os.getpid()}"
+    _in_box(tmp_path, f"setsid sh -c 'exec -a {marker} sleep 600' & echo started")
+    time.sleep(1)
+    assert not [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+
+
+@needs_bwrap
+def test_box_has_no_network(tmp_path):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    script = f"{shutil.which('python3') or sys.executable} -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 3); print('reached')\""
+    _, said = _in_box(tmp_path, script)
+    server.close()
+    assert "reached" not in said
+    _, said = _in_box(tmp_path, script.replace(str(port), "9"), network=True)  # the check can see a connection
+    assert "refused" in said or "reached" in said
+
+
+@needs_bwrap
+def test_box_caps_processes(tmp_path):
+    _, said = _in_box(tmp_path, "i=0; while [ $i -lt 200 ]; do sleep 5 & i=$((i+1)); done 2>&1 | tail -1; echo end",
+                      processes=32)
+    assert "fork" in said.lower() or "resource" in said.lower(), said
+
+
+@needs_bwrap
+def test_box_caps_disk_and_wall_clock(tmp_path):
+    _, said = _in_box(tmp_path, "for i in 1 2 3 4 5 6 7 8; do dd if=/dev/zero of=/tmp/f$i bs=1M count=10; done 2>&1 "
+                                "| grep -i space | head -1", disk_gb=0.05)
+    assert "No space left" in said, said
+    _, said = _in_box(tmp_path, "dd if=/dev/zero of=/tmp/big bs=1M count=200 2>&1 | tail -1", disk_gb=0.05)
+    assert "File size limit exceeded" in said, said
+    outcome, _ = _in_box(tmp_path, "sleep 60", seconds=2)
+    assert outcome.exit_code is None
+
+
+def test_grade_refuses_without_a_box(tmp_path, monkeypatch, capsys):
+    (tmp_path / "gradebook.db").write_bytes(b"")
+    monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
+    code = cli.main(["grade", "fashion_mnist_en", "--course", str(tmp_path)])
+    said = capsys.readouterr().err
+    assert code == 2 and "bubblewrap (bwrap) is not installed" in said and "--unsafe-no-sandbox" in said
+    assert "apt-get install bubblewrap" in said
