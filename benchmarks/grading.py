@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 import nbformat  # noqa: E402
 
 from notebooks import NOTEBOOK, make_course, submit  # noqa: E402
-from autograder.grading.isolation import network_prefix, thread_env  # noqa: E402
+from autograder.grading.sandbox import problem, thread_env  # noqa: E402
 
 ASSIGNMENT = "fashion_mnist_en"
 RESULTS = ROOT / "benchmarks" / "results" / "grading.json"
@@ -73,7 +73,8 @@ def main(argv=None):
     cores = os.cpu_count()
     top = Path(tempfile.mkdtemp(prefix="grading-bench-"))
     results = {"machine": f"{platform.machine()}, {cores} cores, Python {platform.python_version()}",
-               "isolation": " ".join(network_prefix()[:4]) or "none", "submissions": n}
+               "isolation": "bubblewrap box" if problem() is None else "none (--unsafe-no-sandbox)",
+               "submissions": n}
     try:
         # 1. overhead
         course = course_with(top, "one", 1)

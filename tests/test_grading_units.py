@@ -232,7 +232,7 @@ def _in_box(tmp_path, script, **limits):
     staging.mkdir(exist_ok=True)
     out = tmp_path / "out.txt"
     outcome = sandbox.run(["sh", "-c", script], staging, str(tmp_path), sandbox.Limits(**limits),
-                          {"PATH": "/usr/bin:/bin"}, out)
+                          {"PATH": "/usr/bin:/bin", "KERAS_HOME": sandbox.INSIDE_KERAS_HOME}, out)
     return outcome, out.read_text(errors="replace")
 
 
@@ -241,9 +241,12 @@ def test_box_sees_its_own_tmp_only(tmp_path):
     (tmp_path / "course-file.txt").write_text("instructor's")
     home = Path.home()
     _, said = _in_box(tmp_path, f"touch {home}/x && echo home-writable; ls {tmp_path}; "
-                                f"echo hi > /tmp/mine && cat /tmp/mine; touch /var/tmp/x /dev/shm/x && echo shared-writable")
+                                f"echo hi > /tmp/mine && cat /tmp/mine; touch /var/tmp/x /dev/shm/x && echo shared-writable; "
+                                f"touch $KERAS_HOME/keras.json && ls $KERAS_HOME/datasets/fashion-mnist")
     assert "home-writable" not in said and "shared-writable" not in said and "course-file" not in said
     assert "hi" in said and not (home / "x").exists()
+    # Keras reads the data set from a writable KERAS_HOME, or it would try to download it
+    assert "train-images-idx3-ubyte.gz" in said, said
 
 
 @needs_bwrap

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 INSIDE_TMP = "/tmp"
+# Keras downloads into /tmp/.keras when KERAS_HOME is not writable: so the box gets a writable
+# KERAS_HOME in its /tmp, with the data set's folder mounted read-only inside it
+INSIDE_KERAS_HOME = f"{INSIDE_TMP}/keras"
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`, Fedora: "
                 "`sudo dnf install bubblewrap`; `make setup` does it)")
 USERNS_HINT = ("this machine does not let bubblewrap create user namespaces; allow them "
@@ -68,10 +71,14 @@ def _paths_to_hide(course):
 def _paths_to_show():
     """What the grading itself reads: Python, the installed packages, this code, the data."""
     import course
-    from course.data import keras_dir
     show = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
-            Path(course.__file__).resolve().parent, Path(__file__).resolve().parents[1], keras_dir()}
+            Path(course.__file__).resolve().parent, Path(__file__).resolve().parents[1]}
     return sorted({p.resolve() for p in show if p.exists()}, key=lambda p: len(p.parts))
+
+
+def _data_dir():
+    from course.data import keras_dir
+    return keras_dir().resolve()
 
 
 def command(argv, staging, course, limits: Limits):
@@ -87,6 +94,9 @@ def command(argv, staging, course, limits: Limits):
     for path in _paths_to_show():
         args += ["--ro-bind", str(path), str(path)]
     args += ["--ro-bind", str(staging), f"{INSIDE_TMP}/in"]
+    data = _data_dir()
+    if data.exists():
+        args += ["--ro-bind", str(data), f"{INSIDE_KERAS_HOME}/datasets/{data.name}"]
     # the hiding tmpfs mounts (and /dev) are writable until now, so nothing can fill them
     for path in [*_paths_to_hide(course), Path("/dev")]:
         if not path.is_relative_to(INSIDE_TMP):  # those are under the private /tmp anyway

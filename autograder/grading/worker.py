@@ -48,12 +48,13 @@ def _font_cache(home):
         shutil.copy(found, target / found.name)
 
 
-def _environment(home, workers):
+def _environment(home, workers, sandboxed):
     from course.data import keras_dir
+    keras_home = sandbox.INSIDE_KERAS_HOME if sandboxed else str(keras_dir().parents[1])
     bin_dir = str(Path(sys.executable).parent)
     return {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": INSIDE,
             "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
-            "MPLCONFIGDIR": f"{home}/.matplotlib", "KERAS_HOME": str(keras_dir().parents[1]),
+            "MPLCONFIGDIR": f"{home}/.matplotlib", "KERAS_HOME": keras_home,
             "TF_CPP_MIN_LOG_LEVEL": "2", **sandbox.thread_env(workers)}
 
 
@@ -162,7 +163,7 @@ def grade(job: Job, sandboxed=True) -> Result:
                 *[arg for name in keep for arg in ("--keep", name)],
                 *(["--kill-leftovers"] if sandboxed else []),
                 "--", "nbgrader", "autograde", job.assignment, "--student", job.student, "--force"]
-        outcome = sandbox.run(argv, staging, job.course_dir, job.limits, _environment(home, job.workers),
+        outcome = sandbox.run(argv, staging, job.course_dir, job.limits, _environment(home, job.workers, sandboxed),
                               scratch / "out.tar", sandboxed=sandboxed)
         manifest, log, files = _unpack(scratch / "out.tar", keep)
     if outcome.exit_code is None:
