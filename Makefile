@@ -7,7 +7,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 ASSIGNMENT ?= fashion_mnist_en
 WORKERS ?= 2
 
-.PHONY: setup data test test-fast book exercises grade benchmark clean
+.PHONY: setup data test test-fast book exercises grade report benchmark clean
 
 setup:            ## system packages, .venv with pinned packages, Fashion-MNIST, fonts
 	bash tools/setup.sh
@@ -31,8 +31,11 @@ exercises:        ## regenerate the student notebooks in exercises/ from solutio
 grade:            ## autograde every submission in submitted/, in parallel, with a report
 	python -m autograder grade $(ASSIGNMENT) --workers $(WORKERS)
 
+report:           ## the class report for ASSIGNMENT: reports/$(ASSIGNMENT).html (one self-contained page)
+	python -m autograder report $(ASSIGNMENT)
+
 benchmark:        ## class-grading timings, written to benchmarks/results/grading.json
 	python benchmarks/grading.py
 
 clean:
-	rm -rf _build autograded feedback gradebook.db grades.csv .grading
+	rm -rf _build autograded feedback gradebook.db grades.csv .grading reports

@@ -1,8 +1,13 @@
-"""python -m autograder grade ASSIGNMENT ...: grade a whole class (see autograder/GRADING.md)."""
+"""python -m autograder grade|report|lms ASSIGNMENT ...: grade a class, report on it, export grades
+(see autograder/GRADING.md)."""
 
 import sys
 
-from .grading.cli import main
+REPORT_COMMANDS = {"report", "lms", "export-lms"}
 
 if __name__ == "__main__":
+    if sys.argv[1:2] and sys.argv[1] in REPORT_COMMANDS:
+        from .report.cli import main
+    else:
+        from .grading.cli import main
     sys.exit(main())
