@@ -6,20 +6,17 @@ _build/artifacts/ as build artifacts.
 
 import functools
 import http.server
-import shutil
 import threading
 
 import pytest
 
+import chromium
+from chromium import needs_chromium
+
 from book_site import ROOT, SITE, build_site
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("chromedriver")),
-                                 reason="needs Debian's chromium and chromium-driver (make setup)")]
+pytestmark = [pytest.mark.slow, needs_chromium]
 ARTIFACTS = ROOT / "_build" / "artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,2000"]
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +32,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver = chromium.start(tmp_path_factory.mktemp("chromium"))
     yield driver
     driver.quit()
 

@@ -1,11 +1,9 @@
 """The grading core on tiny fixtures, in seconds: statuses, notes, state, fingerprints, the
 replay and accuracy preprocessors, and the box itself with each attack planted in a shell."""
 
-import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -295,3 +293,12 @@ def test_grade_refuses_without_a_box(tmp_path, monkeypatch, capsys):
     said = capsys.readouterr().err
     assert code == 2 and "bubblewrap (bwrap) is not installed" in said and "--unsafe-no-sandbox" in said
     assert "apt-get install bubblewrap" in said
+
+
+@needs_bwrap
+def test_box_measures_peak_memory(tmp_path):
+    script = "python3 -c 'import os, time; x = bytearray(200 * 1024 ** 2); os.fork(); time.sleep(1.5)'"
+    outcome, _ = _in_box(tmp_path, script)
+    assert outcome.peak_memory_mb >= 190
+    if os.geteuid() == 0 and Path("/sys/fs/cgroup/memory/memory.max_usage_in_bytes").exists():
+        assert outcome.peak_memory_mb < 350  # the kernel counts the forked copy's shared pages once

@@ -110,6 +110,7 @@ class ProcessCap:
     grader puts each box in a cgroup with pids.max instead."""
     limit: int
     cgroup: Path | None = None
+    memory_cgroup: Path | None = None   # where available, for an exact peak (shared pages once)
 
     @staticmethod
     def _cgroup_root():
@@ -128,15 +129,29 @@ class ProcessCap:
                     "running as root, and no writable cgroup with the pids controller to cap the "
                     "number of processes (the kernel exempts root from RLIMIT_NPROC): grade as an "
                     "ordinary user")
-            self.cgroup = root / f"autograder-{uuid.uuid4().hex[:12]}"
+            name = f"autograder-{uuid.uuid4().hex[:12]}"
+            self.cgroup = root / name
             self.cgroup.mkdir()
             (self.cgroup / "pids.max").write_text(str(self.limit))
+            memory = Path("/sys/fs/cgroup/memory")
+            if memory != root and (memory / "memory.max_usage_in_bytes").exists() and os.access(memory, os.W_OK):
+                self.memory_cgroup = memory / name
+                self.memory_cgroup.mkdir()
         return self
+
+    def peak_memory(self):
+        """Bytes at the peak, counted by the kernel, or None where there is no memory cgroup."""
+        try:
+            return int((self.memory_cgroup / "memory.max_usage_in_bytes").read_text())
+        except (TypeError, OSError, ValueError):
+            return None
 
     def enter_from_child(self):
         """Called in the child between fork and exec."""
         if self.cgroup:
             (self.cgroup / "cgroup.procs").write_text(str(os.getpid()))
+            if self.memory_cgroup:
+                (self.memory_cgroup / "cgroup.procs").write_text(str(os.getpid()))
         else:
             resource.setrlimit(resource.RLIMIT_NPROC, (self.limit, self.limit))
 
@@ -156,11 +171,12 @@ class ProcessCap:
 
     def __exit__(self, *exc):
         self.kill_all()
-        if self.cgroup:
-            try:
-                self.cgroup.rmdir()
-            except OSError:
-                pass
+        for group in (self.cgroup, self.memory_cgroup):
+            if group:
+                try:
+                    group.rmdir()
+                except OSError:
+                    pass
 
 
 def _preexec(limits: Limits, cap: ProcessCap):
@@ -231,6 +247,9 @@ def run(argv, staging, course, limits: Limits, env, stdout_path, sandboxed=True)
                     process.wait()
                     code = None
                     break
+        # the sampled sum of RSS counts a forked process's shared pages once per process: an
+        # upper bound, used only where the kernel's own count is not available
+        peak = cap.peak_memory() or peak
     return Outcome(code, round(peak / 1024 ** 2, 1))
 
 
