@@ -28,6 +28,12 @@ exercises:        ## regenerate the student notebooks in exercises/ from solutio
 	nbgrader generate_assignment fashion_mnist_en --force
 	nbgrader generate_assignment fashion_mnist_zh --force
 
+student-bundle:   ## per language, the zip a student downloads (dist/), without and with the data
+	for a in fashion_mnist_en fashion_mnist_zh; do \
+	  python -m autograder bundle $$a --out dist && \
+	  python -m autograder bundle $$a --with-data --out dist || exit 1; \
+	done
+
 grade:            ## autograde every submission in submitted/, in parallel, with a report
 	python -m autograder grade $(ASSIGNMENT) --workers $(WORKERS)
 
@@ -38,4 +44,4 @@ benchmark:        ## class-grading timings, written to benchmarks/results/gradin
 	python benchmarks/grading.py
 
 clean:
-	rm -rf _build autograded feedback gradebook.db grades.csv .grading reports
+	rm -rf _build autograded feedback gradebook.db grades.csv .grading dist reports

@@ -3,26 +3,28 @@
 Every check builds its own fixtures (a reference model from ``course.reference``, synthetic
 predictions for the plots), so a broken part costs its own points, not its neighbours'. A failed
 check raises AssertionError with a message in the notebook's language (``lang``).
+
+What the notebook's visible quick checks do too (call the function, check what it returns, the
+hints for known mistakes) and their example inputs come from the student package
+(fashion_mnist_student.checks and .examples), so both explain a mistake the same way. This module
+is never given to students.
 """
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from course import reference
-from .guard import call
+from fashion_mnist_student.checks import (built, compiled, linear_output, output_shape,
+                                          preprocessed, trained_history)
+from fashion_mnist_student.checks import probabilities as predicted_probabilities
+from fashion_mnist_student.examples import example_data, example_images, plot_fixture
+from fashion_mnist_student.guard import call
 from .messages import say, word
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
-
-def _sample_images(n=64, seed=0):
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-    images[0, 0, 0], images[0, 0, 1] = 0, 255
-    return images
 
 
 def _kind(value):
@@ -31,23 +33,17 @@ def _kind(value):
 
 # --- preprocess_images -------------------------------------------------------------------------
 
-def _preprocessed(preprocess_images, images, lang):
-    result = call(preprocess_images, images, name="preprocess_images", lang=lang)
-    assert isinstance(result, np.ndarray), say("pre_not_array", lang, kind=_kind(result))
-    return result
-
-
 def preprocess_images_shape(preprocess_images, lang="en"):
     for shape in [(64, 28, 28), (1, 28, 28), (28, 28)]:
-        images = _sample_images()[: shape[0]].reshape(shape) if len(shape) == 3 else _sample_images()[0]
-        result = _preprocessed(preprocess_images, images, lang)
+        images = example_images()[: shape[0]].reshape(shape) if len(shape) == 3 else example_images()[0]
+        result = preprocessed(preprocess_images, images, lang)
         assert result.shape == images.shape, say("pre_shape", lang, given=images.shape, got=result.shape)
         assert np.issubdtype(result.dtype, np.floating), say("pre_float", lang, dtype=result.dtype)
 
 
 def preprocess_images_range(preprocess_images, lang="en"):
-    images = _sample_images()
-    result = _preprocessed(preprocess_images, images, lang).astype(np.float64)
+    images = example_images()
+    result = preprocessed(preprocess_images, images, lang).astype(np.float64)
     assert result.min() >= 0 and result.max() <= 1, say(
         "pre_range", lang, high=round(float(result.max()), 3), low=round(float(result.min()), 3))
     one, zero = float(result[0, 0, 1]), float(result[0, 0, 0])
@@ -58,27 +54,18 @@ def preprocess_images_range(preprocess_images, lang="en"):
 
 def preprocess_images_input(preprocess_images, lang="en"):
     for dtype in (np.uint8, np.float64):
-        images = _sample_images().astype(dtype)
+        images = example_images().astype(dtype)
         before = images.copy()
-        _preprocessed(preprocess_images, images, lang)
+        preprocessed(preprocess_images, images, lang)
         assert np.array_equal(images, before), say("pre_mutates", lang)
 
 
 # --- build_model -------------------------------------------------------------------------------
 
-def _built(build_model, lang):
-    import keras
-    model = call(build_model, name="build_model", lang=lang)
-    assert isinstance(model, keras.Model), say("model_type", lang, kind=_kind(model))
-    return model
-
-
 def build_model_output(build_model, lang="en"):
-    model = _built(build_model, lang)
-    images = reference.preprocess_images(_sample_images(5)).astype("float32")
-    output = call(model, images, name="model", lang=lang)
-    got = tuple(np.shape(output))
-    assert got == (5, 10), say("model_output", lang, given=images.shape, want=(5, 10), got=got)
+    model = built(build_model, lang)
+    images = reference.preprocess_images(example_images(5)).astype("float32")
+    output_shape(model, images, lang)
 
 
 def _describe(layer):
@@ -89,38 +76,17 @@ def _describe(layer):
 
 
 def build_model_layers(build_model, lang="en"):
-    import keras
-    model = _built(build_model, lang)
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    model = built(build_model, lang)
+    layers = linear_output(model, lang)
     found = " -> ".join(_describe(layer) for layer in layers) or "[]"
-    last = layers[-1] if layers else None
-    if isinstance(last, keras.layers.Dense) and last.activation.__name__ != "linear":
-        raise AssertionError(say("model_softmax", lang, activation=last.activation.__name__))
     expected = ["Flatten", "Dense(128, relu)", "Dense(10, linear)"]
     assert [_describe(layer) for layer in layers] == expected, say("model_layers", lang, found=found)
 
 
 # --- compile_model -----------------------------------------------------------------------------
 
-def _explain_compile(lang):
-    def explain(error):
-        text = str(error)
-        if "AdamOptimizer" in text:
-            return say("compile_tf1", lang)
-        if "Could not interpret optimizer identifier" in text:
-            spelled = text.rsplit(":", 1)[-1].strip()
-            return say("compile_adma", lang, spelled=spelled)
-        return None
-    return explain
-
-
 def _compiled(compile_model, lang):
-    import keras
-    model = reference.build_model()
-    result = call(compile_model, model, name="compile_model", lang=lang, explain=_explain_compile(lang))
-    assert isinstance(result, keras.Model), say("compile_return", lang, kind=_kind(result))
-    assert result.compiled, say("compile_not_compiled", lang)
-    return result
+    return compiled(compile_model, reference.build_model(), lang)
 
 
 def compile_model_optimizer(compile_model, lang="en"):
@@ -155,21 +121,12 @@ def compile_model_metrics(compile_model, lang="en"):
 
 # --- train_model -------------------------------------------------------------------------------
 
-@lru_cache(maxsize=1)
-def _training_subset(n=2048):
-    from course import load_data
-    (images, labels), _ = load_data()
-    return reference.preprocess_images(images[:n]).astype("float32"), labels[:n]
-
-
 def _trained_history(train_model, epochs, lang):
     import keras
     keras.utils.set_random_seed(1)
     model = reference.compile_model(reference.build_model())
-    images, labels = _training_subset()
-    history = call(train_model, model, images, labels, epochs=epochs, name="train_model", lang=lang)
-    assert isinstance(history, keras.callbacks.History), say("train_history", lang, kind=_kind(history))
-    return history
+    images, labels = example_data(2048)
+    return trained_history(train_model, model, images, labels, epochs, lang)
 
 
 def train_model_epochs(train_model, lang="en"):
@@ -183,7 +140,7 @@ def train_model_loss(train_model, lang="en"):
     import keras
     keras.utils.set_random_seed(1)
     model = reference.compile_model(reference.build_model())
-    images, labels = _training_subset()
+    images, labels = example_data(2048)
     first = model.evaluate(images, labels, verbose=0)[0]
     call(train_model, model, images, labels, epochs=3, name="train_model", lang=lang)
     last = model.evaluate(images, labels, verbose=0)[0]
@@ -196,11 +153,8 @@ def make_probability_model_softmax(make_probability_model, lang="en"):
     import keras
     keras.utils.set_random_seed(2)
     model = reference.build_model()
-    images = reference.preprocess_images(_sample_images(32)).astype("float32") * 8  # spread logits
-    probability_model = call(make_probability_model, model, name="make_probability_model", lang=lang)
-    probabilities = np.asarray(call(probability_model.predict, images, verbose=0,
-                                    name="probability_model.predict", lang=lang))
-    assert probabilities.shape == (32, 10), say("prob_shape", lang, want=(32, 10), got=probabilities.shape)
+    images = reference.preprocess_images(example_images(32)).astype("float32") * 8  # spread logits
+    probabilities = predicted_probabilities(make_probability_model, model, images, lang)
     low, high = float(probabilities.min()), float(probabilities.max())
     assert low >= 0 and high <= 1 + 1e-6, say("prob_range", lang, low=low, high=high)
     sums = probabilities.sum(axis=1)
@@ -241,14 +195,6 @@ def hand_over_model(model, lang="en"):
 
 # --- plot helpers ------------------------------------------------------------------------------
 
-def _plot_fixture():
-    images = _sample_images(3)
-    true_labels = np.array([7, 2, 9])
-    predictions = np.full((3, 10), 0.13 / 9)
-    predictions[0, 7] = predictions[1, 4] = predictions[2, 9] = 0.87  # right, wrong, right
-    return predictions, true_labels, images
-
-
 def _fresh_axes():
     import matplotlib.pyplot as plt
     figure = plt.figure()
@@ -265,7 +211,7 @@ def _color_name(color):
 
 def plot_image_label(plot_image, class_names, lang="en"):
     import matplotlib.pyplot as plt
-    predictions, true_labels, images = _plot_fixture()
+    predictions, true_labels, images = plot_fixture()  # right, wrong, right
     for i, verdict, colour in [(0, "right", "blue"), (1, "wrong", "red")]:
         figure, axes = _fresh_axes()
         try:
@@ -288,7 +234,7 @@ def plot_image_label(plot_image, class_names, lang="en"):
 def plot_value_array_bars(plot_value_array, lang="en"):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
-    predictions, true_labels, _ = _plot_fixture()
+    predictions, true_labels, _ = plot_fixture()
     for i in (0, 1):
         figure, axes = _fresh_axes()
         try:
@@ -310,25 +256,3 @@ def plot_value_array_bars(plot_value_array, lang="en"):
                                           want=word(colour, lang), got=got)
         finally:
             plt.close(figure)
-
-
-# --- fixtures for the visible quick checks in the notebook -------------------------------------
-
-def example_images(n=5):
-    return _sample_images(n)
-
-
-def fresh_model(compiled=False):
-    """A reference model, so a quick check of one part never depends on another part."""
-    model = reference.build_model()
-    return reference.compile_model(model) if compiled else model
-
-
-def example_data(n=256):
-    images, labels = _training_subset()
-    return images[:n], labels[:n]
-
-
-def plot_example(i=0):
-    predictions, true_labels, images = _plot_fixture()
-    return i, predictions[i], true_labels, images

@@ -1,14 +1,14 @@
-"""What the book, the exercise notebooks and the autograder share: class names, data, plotting set-up."""
+"""What the book, the exercise notebooks and the autograder share: class names, data, plotting set-up.
 
-import os
+The parts a student's notebook needs (class names, data loading, the Chinese plot font) have their
+one home in the student package, fashion_mnist_student (course/student-package/), which students
+install from the course bundle; this package re-exports them and adds the instructor's side:
+provisioning the data (course.data) and the reference solution (course.reference).
+"""
 
-# TensorFlow's C++ start-up messages go to fd 2; nbgrader scores a grade cell 0 for any stderr.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from fashion_mnist_student import CLASS_NAMES, LANGUAGES, class_names, setup_matplotlib
 
-from .classes import CLASS_NAMES, LANGUAGES, class_names
-from .plotting import setup_matplotlib
-
-_FROM_DATA = ("DataError", "load_data", "require_data")
+_FROM_DATA = ("DataError", "load_data")
 
 
 def __getattr__(name):
@@ -18,5 +18,4 @@ def __getattr__(name):
         return getattr(data, name)
     raise AttributeError(f"module 'course' has no attribute {name!r}")
 
-__all__ = ["CLASS_NAMES", "LANGUAGES", "class_names", "DataError", "load_data",
-           "require_data", "setup_matplotlib"]
+__all__ = ["CLASS_NAMES", "LANGUAGES", "class_names", "DataError", "load_data", "setup_matplotlib"]

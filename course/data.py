@@ -4,89 +4,41 @@
 (``~/.keras`` by default) and only downloads what is missing, without checking hashes. So once
 ``provision()`` has copied the files there, the tutorial's own call works offline. ``verify()``
 decodes the files itself, so a missing or damaged file gives a message that says what to run
-instead of a traceback from inside Keras.
+instead of a traceback from inside Keras. Students' notebooks load the data with the student
+package (fashion_mnist_student.load_data), which also reads the files beside the notebook.
 """
 
-import gzip
-import hashlib
 import os
 import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
+from fashion_mnist_student import data as student_data
+from fashion_mnist_student.data import FILES, DataError, as_splits, keras_dir
 
-FILES = {
-    # name: (kind, shape, sha256 of the decoded array's bytes)
-    "train-labels-idx1-ubyte.gz": ("labels", (60000,),
-        "657fbd221bfc9f4198cc14b5619cc33ec57c58dd0e47af4d99d6650759e869a7"),
-    "train-images-idx3-ubyte.gz": ("images", (60000, 28, 28),
-        "2e487a6c89124f78f2d7521542223cafe96f7123c3ca13d447772ac6ecbb3012"),
-    "t10k-labels-idx1-ubyte.gz": ("labels", (10000,),
-        "3d0e6c6ea990b53b6f8f500a41cac93881d981b315f84578b7d915342ade01e9"),
-    "t10k-images-idx3-ubyte.gz": ("images", (10000, 28, 28),
-        "c867c93ff95360594e8ec3287995350b824dd110b11595c0e13d5423f621867a"),
-}
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FIX = ("Run `make data` in the course folder (or `python -m course.data provision`) to copy the "
        "files into place; on a machine without Debian's dataset-fashion-mnist package, "
        "`python -m course.data provision --download` fetches them once from the internet.")
 
-
-class DataError(RuntimeError):
-    """Fashion-MNIST is missing or damaged; the message says what to run."""
-
-
-def keras_dir():
-    """The folder Keras' fashion_mnist.load_data() reads before it downloads."""
-    home = os.environ.get("KERAS_HOME", os.path.join("~", ".keras"))
-    return Path(os.path.expanduser(home)) / "datasets" / "fashion-mnist"
-
-
-def _decode(path, kind):
-    header = 8 if kind == "labels" else 16
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    return np.frombuffer(raw, np.uint8, offset=header)
-
-
-def _check_file(path, kind, shape, digest):
-    if not path.is_file():
-        raise DataError(f"Fashion-MNIST file missing: {path}. {FIX}")
-    try:
-        array = _decode(path, kind)
-    except (OSError, EOFError, ValueError) as err:
-        raise DataError(f"Fashion-MNIST file {path} cannot be read ({err}). "
-                        f"It is damaged; delete it and provision again. {FIX}") from None
-    size = int(np.prod(shape))
-    if array.size != size:
-        raise DataError(f"Fashion-MNIST file {path} holds {array.size} values where "
-                        f"{size} {kind} are expected {shape}. It is damaged or truncated. {FIX}")
-    array = array.reshape(shape)
-    if kind == "labels" and array.max() > 9:
-        raise DataError(f"Fashion-MNIST labels in {path} go up to {array.max()}, not 0..9. {FIX}")
-    if hashlib.sha256(array.tobytes()).hexdigest() != digest:
-        raise DataError(f"Fashion-MNIST file {path} decodes to the right shape but the wrong "
-                        f"values (checksum mismatch). It is damaged. {FIX}")
-    return array
+__all__ = ["DEBIAN_DIR", "FILES", "DataError", "keras_dir", "load_data", "provision", "verify"]
 
 
 def verify(directory=None):
-    """Decode and check the four files; return {name: array}. Raises DataError with the fix."""
+    """Decode and check the four files; return {name: array}. Raises DataError with the fix.
+
+    The decoding and the checks are the student package's (fashion_mnist_student.data); the fix
+    named here is the instructor's."""
     directory = Path(directory) if directory else keras_dir()
-    return {name: _check_file(directory / name, *spec) for name, spec in FILES.items()}
-
-
-def require_data():
-    """Check the data is in place before the tutorial's load_data() runs; raise DataError if not."""
-    verify()
+    try:
+        return student_data.verify(directory)
+    except DataError as err:
+        raise DataError(f"{err} {FIX}") from None
 
 
 def load_data():
-    """The tutorial's ``fashion_mnist.load_data()``, after checking the files are there and whole."""
-    arrays = verify()
-    return ((arrays["train-images-idx3-ubyte.gz"], arrays["train-labels-idx1-ubyte.gz"]),
-            (arrays["t10k-images-idx3-ubyte.gz"], arrays["t10k-labels-idx1-ubyte.gz"]))
+    """The tutorial's ``fashion_mnist.load_data()``, from the provisioned files, checked."""
+    return as_splits(verify())
 
 
 def provision(source=None, download=False):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .classes import CLASS_NAMES
+from fashion_mnist_student.classes import CLASS_NAMES
 
 CACHE = Path(os.environ.get("COURSE_CACHE", Path(__file__).resolve().parents[1] / "_build" / "cache"))
 

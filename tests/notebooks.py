@@ -58,6 +58,47 @@ WRONG = {
 }
 
 
+# what must never reach a student: nbgrader's markers and the first hidden line of the accuracy cell
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "checks.hand_over_model")
+
+
+def secret_lines(lang):
+    """The solution lines and hidden-test lines of the source notebook, stripped; short ones that
+    any code may contain (``return model``, ``else:``) left out."""
+    import re
+    nb = nbformat.read(ROOT / "solutions" / f"fashion_mnist_{lang}" / NOTEBOOK, as_version=4)
+    found = set()
+    for cell in nb.cells:
+        for pattern in (r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS"):
+            for block in re.findall(pattern, cell.source, re.S):
+                found |= {line.strip() for line in block.splitlines() if len(line.strip()) >= 16}
+    return found
+
+
+def leaks(text, lang):
+    """What of the solution and the hidden tests ``text`` gives away: markers and whole lines."""
+    lines = {line.strip() for line in text.splitlines()}
+    # in a notebook's JSON each line is a string: "    return images / 255.0\n",
+    lines |= {line.strip().strip(",").strip('"').replace("\\n", "").strip() for line in text.splitlines()}
+    return sorted({m for m in LEAK_MARKERS if m in text} | (secret_lines(lang) & lines))
+
+
+def completed_release(lang, replacements=None):
+    """The release notebook as a student hands it in who wrote the reference solution (solution
+    cells from the source, markers removed), with ``replacements`` {grade_id: source} on top."""
+    import re
+    source = nbformat.read(ROOT / "solutions" / f"fashion_mnist_{lang}" / NOTEBOOK, as_version=4)
+    answers = {c.metadata.nbgrader["grade_id"]: re.sub(r"[ \t]*### (BEGIN|END) SOLUTION\n?", "", c.source)
+               for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    answers.update(replacements or {})
+    nb = nbformat.read(ROOT / "exercises" / f"fashion_mnist_{lang}" / NOTEBOOK, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb
+
+
 def nbgrader(*args, cwd, check=True, timeout=1800):
     # nbgrader runs `alembic` from PATH to create the gradebook: use this environment's
     bin = str(Path(sys.executable).parent)

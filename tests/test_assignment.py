@@ -83,7 +83,7 @@ def test_feedback_explains_failures_without_hidden_test_source(graded):
              for path in (course / "feedback").glob("*/fashion_mnist_en/*.html")}
     assert {"solution", "release", "no_scaling", *WRONG} <= set(pages)
     for student, text in pages.items():
-        assert "checks.call(preprocess_images" in text, student  # the visible test line is shown
+        assert "checks.quick_preprocess_images(preprocess_images" in text, student  # the visible line is shown
         assert "HIDDEN TESTS" not in text, student
         assert not re.search(r"checks\.(preprocess_images_range|hand_over_model|plot_image_label)\(",
                              text), student

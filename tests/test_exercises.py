@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from course import reference
-from notebooks import NOTEBOOK, ROOT, nbgrader
+from notebooks import NOTEBOOK, ROOT, leaks, nbgrader
 
 LANGS = ("en", "zh")
 
@@ -66,8 +66,14 @@ def test_drift_check_can_fail(regenerated):
 @pytest.mark.parametrize("lang", LANGS)
 def test_release_has_no_solutions_or_hidden_tests(lang):
     text = (ROOT / "exercises" / f"fashion_mnist_{lang}" / NOTEBOOK).read_text(encoding="utf-8")
-    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "checks.hand_over_model"):
-        assert marker not in text
+    assert leaks(text, lang) == []
+
+
+def test_leak_check_can_fail():
+    text = (ROOT / "solutions" / "fashion_mnist_en" / NOTEBOOK).read_text(encoding="utf-8")
+    found = leaks(text, "en")
+    assert "BEGIN HIDDEN TESTS" in found and "checks.preprocess_images_range(preprocess_images, LANG)" in found
+    assert "keras.layers.Dense(128, activation='relu')," in found
 
 
 def _code_only(source):

@@ -14,7 +14,7 @@ def cjk_font_path():
     import mplfonts
     path = Path(mplfonts.__file__).parent / "fonts" / _FONT_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; reinstall the mplfonts package (make setup)")
+        raise FileNotFoundError(f"{path} is missing; reinstall it: pip install --force-reinstall mplfonts")
     return path
 
 

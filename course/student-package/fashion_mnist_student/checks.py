@@ -1,0 +1,184 @@
+"""The quick checks of the notebook's visible test cells.
+
+Each ``quick_...`` runs the student's function on small examples, shows nothing when it works, and
+otherwise raises CheckFailed whose first line says what to fix, in the notebook's language, with
+the hints the grader gives for the same mistakes. The grader runs more checks, hidden, of the same
+kind: they call the functions above the quick checks too, so a mistake is explained the same way
+in the notebook and in the feedback. A quick check asks no more than the hidden checks of its cell
+(a failed cell scores 0): so a model with a softmax output fails test_build_model_layers only.
+
+When the course grades a notebook, each test cell's hidden lines call the grader's checks through
+this module's name (``checks.preprocess_images_shape(...)``): a name not defined here is looked up
+in the course's ``autograder.checks``, which is installed only where the course grades.
+"""
+
+import importlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .examples import example_data, example_images, fresh_model, plot_example
+from .guard import call
+from .messages import ReadableError, say
+
+THRESHOLD_FILE = Path(__file__).with_name("threshold.json")  # written into the student wheel
+
+
+class CheckFailed(ReadableError, AssertionError):
+    """A quick check failed; Jupyter shows only the message."""
+
+
+def _kind(value):
+    return type(value).__name__
+
+
+# --- what the quick checks and the hidden checks share -----------------------------------------
+
+def explain_compile(lang):
+    """For guard.call(explain=...): the hint for a known mistake in compile_model, or None."""
+    def explain(error):
+        text = str(error)
+        if "AdamOptimizer" in text:
+            return say("compile_tf1", lang)
+        if "Could not interpret optimizer identifier" in text:
+            spelled = text.rsplit(":", 1)[-1].strip()
+            return say("compile_adma", lang, spelled=spelled)
+        return None
+    return explain
+
+
+def preprocessed(preprocess_images, images, lang="en"):
+    result = call(preprocess_images, images, name="preprocess_images", lang=lang)
+    assert isinstance(result, np.ndarray), say("pre_not_array", lang, kind=_kind(result))
+    return result
+
+
+def built(build_model, lang="en"):
+    import keras
+    model = call(build_model, name="build_model", lang=lang)
+    assert isinstance(model, keras.Model), say("model_type", lang, kind=_kind(model))
+    return model
+
+
+def output_shape(model, images, lang="en"):
+    """The model's output for ``images`` must be one row of 10 scores per image."""
+    output = call(model, images, name="model", lang=lang)
+    got, want = tuple(np.shape(output)), (len(images), 10)
+    assert got == want, say("model_output", lang, given=images.shape, want=want, got=got)
+
+
+def linear_output(model, lang="en"):
+    """The last Dense layer must output logits: the loss is told from_logits=True."""
+    import keras
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    last = layers[-1] if layers else None
+    if isinstance(last, keras.layers.Dense) and last.activation.__name__ != "linear":
+        raise AssertionError(say("model_softmax", lang, activation=last.activation.__name__))
+    return layers
+
+
+def compiled(compile_model, model, lang="en"):
+    import keras
+    result = call(compile_model, model, name="compile_model", lang=lang, explain=explain_compile(lang))
+    assert isinstance(result, keras.Model), say("compile_return", lang, kind=_kind(result))
+    assert result.compiled, say("compile_not_compiled", lang)
+    return result
+
+
+def trained_history(train_model, model, images, labels, epochs, lang="en"):
+    import keras
+    history = call(train_model, model, images, labels, epochs=epochs, name="train_model", lang=lang)
+    assert isinstance(history, keras.callbacks.History), say("train_history", lang, kind=_kind(history))
+    return history
+
+
+def probabilities(make_probability_model, model, images, lang="en"):
+    """What the student's probability model predicts for ``images``: one row of 10 per image."""
+    probability_model = call(make_probability_model, model, name="make_probability_model", lang=lang)
+    predict = getattr(probability_model, "predict", None)
+    result = np.asarray(call(predict, images, verbose=0, name="probability_model.predict", lang=lang))
+    want = (len(images), 10)
+    assert result.shape == want, say("prob_shape", lang, want=want, got=result.shape)
+    return result
+
+
+def drawn(plot, args, name, lang="en"):
+    """Call a plot helper on a figure of its own, closed afterwards; return what it drew on."""
+    import matplotlib.pyplot as plt
+    figure = plt.figure()
+    figure.add_subplot(1, 1, 1)
+    try:
+        call(plot, *args, name=name, lang=lang)
+        return plt.gca()
+    finally:
+        plt.close(figure)
+
+
+# --- the quick checks: nothing shown when the function works -----------------------------------
+
+def _quick(check, *args, **kwargs):
+    try:
+        check(*args, **kwargs)
+    except AssertionError as failure:
+        raise CheckFailed(str(failure)) from None
+
+
+def quick_preprocess_images(preprocess_images, lang="en"):
+    _quick(preprocessed, preprocess_images, example_images(5), lang)
+
+
+def quick_build_model_output(build_model, lang="en"):
+    def check():
+        output_shape(built(build_model, lang), (example_images(5) / 255.0).astype("float32"), lang)
+    _quick(check)
+
+
+def quick_build_model_layers(build_model, lang="en"):
+    _quick(lambda: linear_output(built(build_model, lang), lang))
+
+
+def quick_compile_model(compile_model, lang="en"):
+    _quick(compiled, compile_model, fresh_model(), lang)
+
+
+def quick_train_model_epochs(train_model, lang="en"):
+    _quick(trained_history, train_model, fresh_model(compiled=True), *example_data(256), epochs=1, lang=lang)
+
+
+def quick_train_model_loss(train_model, lang="en"):
+    images, labels = example_data(256)
+    _quick(call, train_model, fresh_model(compiled=True), images, labels, epochs=1, name="train_model",
+           lang=lang)
+
+
+def quick_make_probability_model(make_probability_model, lang="en"):
+    images = (example_images(5) / 255.0).astype("float32")
+    _quick(probabilities, make_probability_model, fresh_model(), images, lang)
+
+
+def quick_plot_image(plot_image, lang="en"):
+    _quick(drawn, plot_image, plot_example(0), "plot_image", lang)
+
+
+def quick_plot_value_array(plot_value_array, lang="en"):
+    _quick(drawn, plot_value_array, plot_example(0)[:3], "plot_value_array", lang)
+
+
+def threshold():
+    """The test accuracy the grader requires (the course's autograder/calibration.json)."""
+    if THRESHOLD_FILE.is_file():
+        return json.loads(THRESHOLD_FILE.read_text(encoding="utf-8"))["threshold"]
+    return importlib.import_module("autograder.checks").threshold()  # in the course folder
+
+
+def __getattr__(name):
+    # the hidden lines of a test cell, run only where the course grades
+    if name.startswith("_"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        grader = importlib.import_module("autograder.checks")
+    except ImportError:
+        raise AttributeError(f"{name} is one of the grader's checks: it runs when your notebook is "
+                             "graded, not here") from None
+    return getattr(grader, name)

@@ -1,0 +1,63 @@
+"""The inputs the checks give a student's functions: the notebook's quick checks and the grader's
+hidden checks (autograder.checks) use the same ones.
+
+``fresh_model`` is the lesson's model built from its description (Flatten, Dense(128, relu),
+Dense(10) logits; compiled with Adam, sparse cross-entropy on logits and accuracy), so a quick check
+of one part never depends on the student's other parts. A course test keeps it equal to the
+reference solution the grader uses (course.reference), which this package does not carry.
+"""
+
+from functools import lru_cache
+
+import numpy as np
+
+# the lesson's model, as the notebook describes it: (layer, its arguments)
+LAYERS = (("Flatten", {}), ("Dense", {"units": 128, "activation": "relu"}), ("Dense", {"units": 10}))
+COMPILE = {"optimizer": "adam", "metrics": ["accuracy"]}  # loss: sparse cross-entropy on logits
+
+
+def example_images(n=64, seed=0):
+    """``n`` random 28x28 uint8 images; the first has a 0 and a 255 pixel in its top-left corner."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    images[0, 0, 0], images[0, 0, 1] = 0, 255
+    return images
+
+
+def fresh_model(compiled=False):
+    """A new, untrained model of the lesson's architecture (compiled as the lesson says, if asked)."""
+    import keras
+    model = keras.Sequential([keras.Input(shape=(28, 28))]
+                             + [getattr(keras.layers, kind)(**arguments) for kind, arguments in LAYERS])
+    if compiled:
+        model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), **COMPILE)
+    return model
+
+
+@lru_cache(maxsize=1)
+def _training_subset(n=2048):
+    from .data import load_data
+    (images, labels), _ = load_data()
+    return (images[:n] / 255.0).astype("float32"), labels[:n]
+
+
+def example_data(n=256):
+    """The first ``n`` (at most 2048) training images, scaled to [0, 1], and their labels."""
+    images, labels = _training_subset()
+    return images[:n], labels[:n]
+
+
+def plot_example(i=0):
+    """Arguments for plot_image(i, predictions_array, true_label, img): three images whose
+    predictions are right (0), wrong (1) and right (2), each 87% sure."""
+    predictions, true_labels, images = plot_fixture()
+    return i, predictions[i], true_labels, images
+
+
+def plot_fixture():
+    """(predictions, true labels, images) of three examples: right, wrong, right."""
+    images = example_images(3)
+    true_labels = np.array([7, 2, 9])
+    predictions = np.full((3, 10), 0.13 / 9)
+    predictions[0, 7] = predictions[1, 4] = predictions[2, 9] = 0.87
+    return predictions, true_labels, images

@@ -1,0 +1,124 @@
+"""What the notebook tells the student, in its language ("en" or "zh"): the quick checks of the
+visible test cells, the timed call both they and the grader's hidden checks use, and the data.
+
+Each message says what to fix first: a failed cell's error is read from its first line (and
+``nbgrader validate`` cuts lines after about 85 characters). The grader's own messages are in
+autograder/messages.py, which adds these to its table.
+"""
+
+import textwrap
+
+MESSAGES = {
+    # a student's function, called by the checks (guard.call)
+    "not_written": (
+        "{name} is not written yet: replace `raise NotImplementedError()` with your code.",
+        "{name} 还没有实现：请把 `raise NotImplementedError()` 换成你的代码。"),
+    "raised": (
+        "{name} raised {error}. Run the cell that defines it and read the last line of the error.",
+        "{name} 运行时出错：{error}。请重新运行定义它的单元格，并阅读错误信息的最后一行。"),
+    "timeout": (
+        "{name} did not finish within {seconds} s. Look for a loop that never ends.",
+        "{name} 在 {seconds} 秒内没有结束。请检查是否有永不结束的循环。"),
+    "not_defined": (
+        "{name} is not defined: run the cell that defines it (and every cell above it).",
+        "{name} 没有定义：请运行定义它的单元格（以及它上面的所有单元格）。"),
+    # what the visible checks and the hidden checks both ask first
+    "pre_not_array": (
+        "preprocess_images must return a NumPy array, it returned {kind}.",
+        "preprocess_images 应返回 NumPy 数组，实际返回的是 {kind}。"),
+    "model_type": (
+        "build_model must return a Keras model, it returned {kind}.",
+        "build_model 应返回一个 Keras 模型，实际返回的是 {kind}。"),
+    "model_output": (
+        "Flatten the 28x28 image first and end with Dense(10): the model must map {given} images "
+        "to an output of shape {want}; it gave {got}.",
+        "请先用 Flatten 展平 28x28 的图像，最后一层用 Dense(10)：模型应把 {given} 的图像映射为形状 {want} 的输出，"
+        "实际得到 {got}。"),
+    "model_softmax": (
+        "Remove the activation '{activation}' from the last Dense(10): the loss uses "
+        "from_logits=True and expects raw scores (logits).",
+        "请去掉最后一层 Dense(10) 的 '{activation}' 激活函数：损失函数设置了 from_logits=True，"
+        "需要未经处理的分数（logits）。"),
+    "compile_return": (
+        "compile_model must return the model it compiled, it returned {kind}.",
+        "compile_model 应返回编译好的模型，实际返回的是 {kind}。"),
+    "compile_adma": (
+        "Keras does not know the optimizer {spelled!r}: check the spelling, it is 'adam'.",
+        "Keras 不认识优化器 {spelled!r}：请检查拼写，应为 'adam'。"),
+    "compile_tf1": (
+        "Use optimizer='adam' (or keras.optimizers.Adam()): tf.train.AdamOptimizer is "
+        "TensorFlow 1 and does not exist in TensorFlow 2.",
+        "请使用 optimizer='adam'（或 keras.optimizers.Adam()）：tf.train.AdamOptimizer 是 "
+        "TensorFlow 1 的接口，TensorFlow 2 中已不存在。"),
+    "compile_not_compiled": (
+        "The model is not compiled: call model.compile(...) inside compile_model.",
+        "模型没有编译：请在 compile_model 中调用 model.compile(...)。"),
+    "train_history": (
+        "train_model must return the History that model.fit returns, it returned {kind}.",
+        "train_model 应返回 model.fit 返回的 History 对象，实际返回的是 {kind}。"),
+    "prob_shape": (
+        "The probability model must output shape {want}, it gave {got}.",
+        "概率模型的输出形状应为 {want}，实际是 {got}。"),
+    # the data (data.load_data)
+    "data_missing": (
+        "Fashion-MNIST file missing: {path}.",
+        "缺少 Fashion-MNIST 文件：{path}。"),
+    "data_unreadable": (
+        "Fashion-MNIST file {path} cannot be read ({error}): it is damaged.",
+        "无法读取 Fashion-MNIST 文件 {path}（{error}）：文件已损坏。"),
+    "data_size": (
+        "Fashion-MNIST file {path} holds {size} values where {want} {kind} are expected {shape}: "
+        "it is damaged or truncated.",
+        "Fashion-MNIST 文件 {path} 含有 {size} 个值，应为 {want} 个（{kind}，形状 {shape}）：文件已损坏或不完整。"),
+    "data_labels": (
+        "Fashion-MNIST labels in {path} go up to {high}, not 0..9: the file is damaged.",
+        "Fashion-MNIST 标签文件 {path} 中的标签最大为 {high}，而不是 0..9：文件已损坏。"),
+    "data_checksum": (
+        "Fashion-MNIST file {path} decodes to the right shape but the wrong values (checksum "
+        "mismatch): it is damaged.",
+        "Fashion-MNIST 文件 {path} 的形状正确，但内容不对（校验和不符）：文件已损坏。"),
+    "data_fix_beside": (
+        "Delete the four .gz files beside this notebook and unpack them again from the course's "
+        "zip with data (or delete them to let Keras download the data).",
+        "请删除笔记本旁边的四个 .gz 文件，再从课程提供的含数据的压缩包中重新解压（或者删除它们，让 Keras 重新下载数据）。"),
+    "data_fix_cache": (
+        "Delete the folder {folder} and run this cell again: Keras then downloads the data anew.",
+        "请删除文件夹 {folder}，然后重新运行这个单元格：Keras 会重新下载数据。"),
+    "data_none": (
+        "Fashion-MNIST not found: put its four .gz files beside this notebook (the course's zip "
+        "with data has them), or connect to the internet and run this cell again so Keras can "
+        "download them (30 MB) into {folder}. The files: {names}. The download failed with: {error}",
+        "没有找到 Fashion-MNIST 数据：请把四个 .gz 文件放在这个笔记本旁边（课程提供的含数据的压缩包里有），"
+        "或者连上网络后重新运行这个单元格，让 Keras 把它们（30 MB）下载到 {folder}。这四个文件是：{names}。"
+        "下载失败的原因：{error}"),
+}
+
+
+def text(pair, lang="en"):
+    """The ``lang`` version of an (English, Chinese) pair."""
+    return pair[1 if lang == "zh" else 0]
+
+
+def say(key, lang="en", **values):
+    """The message ``key`` in ``lang``, filled with ``values``."""
+    return text(MESSAGES[key], lang).format(**values)
+
+
+def wrapped(message, width=80):
+    """``message`` as lines of at most ``width`` characters (long words and Chinese runs split)."""
+    lines = []
+    for paragraph in str(message).splitlines() or [""]:
+        for line in textwrap.wrap(paragraph, width, break_on_hyphens=False) or [""]:
+            while len(line) > width:
+                lines.append(line[:width])
+                line = line[width:]
+            lines.append(line)
+    return lines
+
+
+class ReadableError(Exception):
+    """An error Jupyter shows as its message alone, wrapped for ``nbgrader validate``, instead of a
+    traceback through this package's code (IPython asks an exception for ``_render_traceback_``)."""
+
+    def _render_traceback_(self):
+        return wrapped(str(self))

@@ -1,0 +1,553 @@
+"""What students get (issue #12): the student package, the zip per language, the visible checks.
+
+The fast tests build the wheel and the zips, look inside them for anything of the grader, run the
+visible test cells and the quick checks on right and wrong functions, and load the data from each
+place it may be. The slow ones run `nbgrader validate` as a student would: on the completed notebook,
+on one with a planted mistake, and in a fresh venv holding only the bundle's requirements.
+"""
+
+import contextlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from autograder import bundle
+from course import reference
+from course.data import FILES, keras_dir
+from fashion_mnist_student import checks, class_names, data, examples
+from fashion_mnist_student.messages import MESSAGES, text
+from notebooks import NOTEBOOK, ROOT, completed_release, leaks, nbgrader
+
+LANGS = ("en", "zh")
+REAL_DATA = keras_dir()  # the provisioned files, before a test points KERAS_HOME elsewhere
+ADMA = {"compile_model": "def compile_model(model):\n    model.compile(optimizer='adma',\n"
+                         "        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),\n"
+                         "        metrics=['accuracy'])\n    return model"}
+
+
+# --- the zip ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def zips(tmp_path_factory):
+    """{lang: path of the zip}, plus "with-data" for the English one with the data."""
+    out = tmp_path_factory.mktemp("bundles")
+    wheel = bundle.build_wheel(out / "wheel")
+    made = {lang: bundle.write_zip(out / f"fashion_mnist_{lang}.zip", f"fashion_mnist_{lang}",
+                                   bundle.bundle_files(f"fashion_mnist_{lang}", wheel)) for lang in LANGS}
+    made["with-data"] = bundle.write_zip(out / "fashion_mnist_en-with-data.zip", "fashion_mnist_en",
+                                         bundle.bundle_files("fashion_mnist_en", wheel, with_data=True))
+    return made
+
+
+def zip_texts(path):
+    """{name: text} of every text file in the zip and in the wheel inside it."""
+    texts = {}
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            raw = archive.read(name)
+            if name.endswith(".whl"):
+                with zipfile.ZipFile(io.BytesIO(raw)) as wheel:
+                    texts.update({f"{name}!{inner}": wheel.read(inner).decode("utf-8")
+                                  for inner in wheel.namelist()})
+            elif not name.endswith(".gz"):
+                texts[name] = raw.decode("utf-8")
+    return texts
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_zip_holds_what_a_student_needs_and_nothing_else(zips, lang):
+    with zipfile.ZipFile(zips[lang]) as archive:
+        names = sorted(archive.namelist())
+    folder = f"fashion_mnist_{lang}/"
+    assert names == sorted(folder + name for name in [
+        NOTEBOOK, "README.md", "requirements.txt", "nbgrader_config.py",
+        "fashion_mnist_student-0.1.0-py3-none-any.whl"])
+    texts = zip_texts(zips[lang])
+    assert texts[folder + NOTEBOOK] == (ROOT / "exercises" / f"fashion_mnist_{lang}" / NOTEBOOK).read_text()
+    assert "c.Execute.timeout = 300" in texts[folder + "nbgrader_config.py"]
+    packaged = {name.split("!", 1)[1].split("/")[0] for name in texts if "!" in name}
+    assert packaged == {"fashion_mnist_student", "fashion_mnist_student-0.1.0.dist-info"}
+
+
+def test_zip_with_data_holds_the_four_checked_files(zips):
+    with zipfile.ZipFile(zips["with-data"]) as archive:
+        for name in FILES:
+            assert archive.read(f"fashion_mnist_en/{name}") == (keras_dir() / name).read_bytes()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_solution_or_hidden_test_in_any_file_of_the_zip(zips, lang):
+    for name, content in zip_texts(zips[lang]).items():
+        assert leaks(content, lang) == [], name
+
+
+def test_zip_leak_check_can_fail(zips, tmp_path):
+    """A wheel that carried the reference solution (course/reference.py) would be caught."""
+    planted = tmp_path / "planted.zip"
+    with zipfile.ZipFile(zips["en"]) as source, zipfile.ZipFile(planted, "w") as target:
+        for name in source.namelist():
+            raw = source.read(name)
+            if name.endswith(".whl"):
+                inner = io.BytesIO()
+                with zipfile.ZipFile(io.BytesIO(raw)) as wheel, zipfile.ZipFile(inner, "w") as copy:
+                    for member in wheel.namelist():
+                        copy.writestr(member, wheel.read(member))
+                    copy.writestr("fashion_mnist_student/reference.py",
+                                  (ROOT / "course" / "reference.py").read_text())
+                raw = inner.getvalue()
+            target.writestr(name, raw)
+    found = {name: leaks(content, "en") for name, content in zip_texts(planted).items()}
+    assert any("keras.layers.Dense(128, activation='relu')," in found[name] for name in found)
+
+
+def readme_problems(readme, requirements, lang):
+    """What a bundle's README and requirements.txt get wrong; empty when right."""
+    problems = []
+    for needed in ("pip install -r requirements.txt", "python3 -m venv .venv", ".venv\\Scripts\\activate",
+                   "nbgrader validate fashion_mnist.ipynb", "Restart", "fashion_mnist.ipynb"):
+        if needed not in readme:
+            problems.append(f"README lacks {needed!r}")
+    for instructor_only in ("apt", "sudo", "make ", "autograder", "course."):
+        if instructor_only in readme:
+            problems.append(f"README names {instructor_only!r}")
+    if (lang == "zh") != (len(re.findall(r"[\u4e00-\u9fff]", readme)) > 200):
+        problems.append("README is not in the notebook's language")
+    lines = [line for line in requirements.splitlines() if line and not line.startswith("#")]
+    for needed in (r"^\./fashion_mnist_student-.*\.whl$", r"^nbgrader==", r"^jupyterlab==",
+                   r"^tensorflow-cpu==.*platform_system == \"Linux\"$",
+                   r"^tensorflow==.*platform_system != \"Linux\"$", r"^keras=="):
+        if not any(re.search(needed, line) for line in lines):
+            problems.append(f"requirements.txt has no line {needed}")
+    if any(re.match(r"(autograder|fashion-mnist-course|jupyter-book|pytest|dask)\b", line) for line in lines):
+        problems.append("requirements.txt installs the instructor's tools")
+    return problems
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_readme_and_requirements_are_the_student_path(zips, lang):
+    texts = zip_texts(zips[lang])
+    folder = f"fashion_mnist_{lang}/"
+    assert readme_problems(texts[folder + "README.md"], texts[folder + "requirements.txt"], lang) == []
+
+
+def test_readme_check_can_fail(zips):
+    texts = zip_texts(zips["en"])
+    readme, requirements = texts["fashion_mnist_en/README.md"], texts["fashion_mnist_en/requirements.txt"]
+    assert readme_problems(readme, requirements, "zh") == ["README is not in the notebook's language"]
+    assert readme_problems(readme.replace("pip install", "sudo apt-get install"),
+                           requirements.replace("nbgrader==", "pytest=="), "en") == [
+        "README lacks 'pip install -r requirements.txt'", "README names 'apt'", "README names 'sudo'",
+        "requirements.txt has no line ^nbgrader==", "requirements.txt installs the instructor's tools"]
+
+
+def test_wheel_carries_the_courses_threshold(zips):
+    import json
+    texts = zip_texts(zips["en"])
+    [name] = [n for n in texts if n.endswith("fashion_mnist_student/threshold.json")]
+    assert json.loads(texts[name]) == {"threshold": json.loads(
+        (ROOT / "autograder" / "calibration.json").read_text())["threshold"]}
+
+
+def test_bundle_command_refuses_an_unknown_language(tmp_path, capsys):
+    assert bundle.main(["bundle", "fashion_mnist_fr", "--out", str(tmp_path)]) == 1
+    assert "_en or _zh" in capsys.readouterr().err
+
+
+# --- the notebooks' visible test cells ---------------------------------------------------------
+
+def visible_parts(lang):
+    nb = nbformat.read(ROOT / "solutions" / f"fashion_mnist_{lang}" / NOTEBOOK, as_version=4)
+    return {c.metadata.nbgrader["grade_id"]: c.source.split("### BEGIN HIDDEN TESTS")[0]
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def setup_cell(lang):
+    nb = nbformat.read(ROOT / "solutions" / f"fashion_mnist_{lang}" / NOTEBOOK, as_version=4)
+    return next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
+
+
+def course_imports(source):
+    """The course's modules ``source`` imports."""
+    return sorted(set(re.findall(r"^\s*(?:from|import)\s+(autograder|course|fashion_mnist_student)\b",
+                                 source, re.M)))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_student_cells_import_only_the_student_package(lang):
+    assert course_imports(setup_cell(lang)) == ["fashion_mnist_student"]
+    for grade_id, visible in visible_parts(lang).items():
+        assert course_imports(visible) == ["fashion_mnist_student"], grade_id
+
+
+def test_import_check_can_fail():
+    assert course_imports("from autograder import checks\nimport course\n") == ["autograder", "course"]
+
+
+def run_visible(source, namespace):
+    """Run ``source`` as a notebook cell: (its output value, stdout, stderr, error)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    shell = InteractiveShell.instance()
+    shell.reset(new_session=False)
+    shell.user_ns.update(namespace)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        result = shell.run_cell(source, store_history=False)
+    return result.result, out.getvalue(), err.getvalue(), result.error_in_exec
+
+
+@pytest.fixture(scope="module")
+def reference_namespace():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from tensorflow import keras
+    functions = {name: getattr(reference, name) for name in
+                 ("preprocess_images", "build_model", "compile_model", "make_probability_model",
+                  "plot_image", "plot_value_array")}
+    functions["train_model"] = lambda model, images, labels, epochs=10: model.fit(
+        images, labels, epochs=epochs, verbose=0)
+    return {**functions, "np": np, "plt": plt, "keras": keras, "class_names": class_names("en"),
+            "predictions": np.full((10000, 10), 0.1), "model": reference.build_model()}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_visible_cells_show_no_value_and_no_stderr_for_correct_work(reference_namespace, lang):
+    for grade_id, visible in visible_parts(lang).items():
+        value, out, err, error = run_visible(visible, {**reference_namespace, "LANG": lang})
+        assert error is None, (grade_id, error)
+        assert value is None and err == "", (grade_id, value, err)
+        assert out in ("", "(10000, 10)\n", "threshold: 0.840\n"), (grade_id, out)
+
+
+def test_output_check_can_fail(reference_namespace):
+    """The old visible line gave the array back: the cell's output value."""
+    value, *_ = run_visible("from fashion_mnist_student import checks\n"
+                            "checks.call(preprocess_images, checks.example_images(5), lang=LANG)",
+                            {**reference_namespace, "LANG": "en"})
+    assert isinstance(value, np.ndarray)
+
+
+# --- the quick checks: silent when right, the fix in the first line when wrong -------------------
+
+def quick_fails(check, function, lang):
+    with pytest.raises(checks.CheckFailed) as caught:
+        check(function, lang)
+    lines = caught.value._render_traceback_()
+    assert all(len(line) <= 80 for line in lines), lines
+    return lines[0]
+
+
+def _compile_with(**kwargs):
+    def compile_model(model):
+        model.compile(**kwargs)
+        return model
+    return compile_model
+
+
+def _softmax_output():
+    from tensorflow import keras
+    return keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                             keras.layers.Dense(128, activation="relu"),
+                             keras.layers.Dense(10, activation="softmax")])
+
+
+def _no_flatten():
+    from tensorflow import keras
+    return keras.Sequential([keras.Input((28, 28)), keras.layers.Dense(128, activation="relu"),
+                             keras.layers.Dense(10)])
+
+
+def _tf1(model):
+    import tensorflow as tf
+    model.compile(optimizer=tf.train.AdamOptimizer(), loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _unwritten(*args, **kwargs):
+    raise NotImplementedError()
+
+
+WRONG = {  # quick check: (the function it tries, [(a wrong version, {lang: its first line's start})])
+    "quick_compile_model": ("compile_model", [
+        (_compile_with(optimizer="adma", loss="sparse_categorical_crossentropy"),
+         {"en": "Keras does not know the optimizer 'adma': check the spelling, it is 'adam'.",
+          "zh": "Keras 不认识优化器 'adma'：请检查拼写，应为 'adam'。"}),
+        (_tf1, {"en": "Use optimizer='adam' (or keras.optimizers.Adam()): tf.train.AdamOptimizer",
+                "zh": "请使用 optimizer='adam'（或 keras.optimizers.Adam()）"}),
+        (lambda model: None, {"en": "compile_model must return the model it compiled",
+                              "zh": "compile_model 应返回编译好的模型"}),
+    ]),
+    "quick_build_model_layers": ("build_model", [
+        (_softmax_output, {"en": "Remove the activation 'softmax' from the last Dense(10): the loss uses",
+                           "zh": "请去掉最后一层 Dense(10) 的 'softmax' 激活函数"}),
+    ]),
+    "quick_build_model_output": ("build_model", [
+        (_no_flatten, {"en": "Flatten the 28x28 image first and end with Dense(10)",
+                       "zh": "请先用 Flatten 展平 28x28 的图像"}),
+        (_unwritten, {"en": "build_model is not written yet: replace `raise NotImplementedError()`",
+                      "zh": "build_model 还没有实现"}),
+    ]),
+    "quick_preprocess_images": ("preprocess_images", [
+        (lambda images: list(images), {"en": "preprocess_images must return a NumPy array, it returned list",
+                                       "zh": "preprocess_images 应返回 NumPy 数组，实际返回的是 list"}),
+    ]),
+    "quick_train_model_epochs": ("train_model", [
+        (lambda model, images, labels, epochs=10: None,
+         {"en": "train_model must return the History that model.fit returns",
+          "zh": "train_model 应返回 model.fit 返回的 History 对象"}),
+    ]),
+    "quick_train_model_loss": ("train_model", [
+        (_unwritten, {"en": "train_model is not written yet", "zh": "train_model 还没有实现"}),
+    ]),
+    "quick_make_probability_model": ("make_probability_model", [
+        (lambda model: __import__("keras").Sequential([model, __import__("keras").layers.Flatten(),
+                                                       __import__("keras").layers.Dense(3)]),
+         {"en": "The probability model must output shape (5, 10), it gave (5, 3).",
+          "zh": "概率模型的输出形状应为 (5, 10)，实际是 (5, 3)。"}),
+    ]),
+    "quick_plot_image": ("plot_image", [
+        (lambda i, predictions_array, true_label, img: undefined_name,  # noqa: F821
+         {"en": "plot_image raised NameError", "zh": "plot_image 运行时出错：NameError"}),
+    ]),
+    "quick_plot_value_array": ("plot_value_array", [
+        (_unwritten, {"en": "plot_value_array is not written yet", "zh": "plot_value_array 还没有实现"}),
+    ]),
+}
+
+
+def test_every_quick_check_is_used_and_tested():
+    used = set(re.findall(r"checks\.(quick_\w+)", "".join(visible_parts("en").values())))
+    defined = {name for name in dir(checks) if name.startswith("quick_")}
+    assert used == defined == set(WRONG)
+
+
+@pytest.mark.parametrize("quick", sorted(WRONG))
+def test_quick_check_passes_the_reference_silently(reference_namespace, quick, capfd):
+    function = reference_namespace[WRONG[quick][0]]
+    assert getattr(checks, quick)(function, "en") is None
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("quick", sorted(WRONG))
+def test_quick_check_names_the_fix_first(quick, lang):
+    for function, starts in WRONG[quick][1]:
+        assert quick_fails(getattr(checks, quick), function, lang).startswith(starts[lang])
+
+
+def stricter_than_hidden(cell, name, wrong, namespace):
+    """Whether the visible part of ``cell`` fails ``wrong`` (as function ``name``) where the
+    cell's hidden lines alone would pass it: points lost to the quick check alone."""
+    namespace = {**namespace, name: wrong, "LANG": "en"}
+    visible, hidden = cell.split("### BEGIN HIDDEN TESTS")
+    if run_visible(visible, namespace)[3] is None:
+        return False
+    hidden = "from fashion_mnist_student import checks\n" + hidden.replace("### END HIDDEN TESTS", "")
+    return run_visible(hidden, namespace)[3] is None
+
+
+def source_cells():
+    nb = nbformat.read(ROOT / "solutions" / "fashion_mnist_en" / NOTEBOOK, as_version=4)
+    return {c.metadata.nbgrader["grade_id"]: c.source for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+@pytest.mark.slow  # runs the hidden checks, which train
+def test_no_quick_check_is_stricter_than_the_hidden_checks_of_its_cell(reference_namespace):
+    """A failed cell scores 0: a quick check may only fail what the cell's hidden checks fail."""
+    cells = source_cells()
+    for name, variants in WRONG.values():
+        for wrong, _ in variants:
+            for grade_id, cell in cells.items():
+                if f"({name}," in cell.split("### BEGIN HIDDEN TESTS")[0]:
+                    assert not stricter_than_hidden(cell, name, wrong, reference_namespace), (grade_id, wrong)
+
+
+def test_strictness_check_can_fail(reference_namespace):
+    """The softmax hint in the output cell would cost a softmax model the output cell's points."""
+    cell = source_cells()["test_build_model_output"].replace("quick_build_model_output", "quick_build_model_layers")
+    assert stricter_than_hidden(cell, "build_model", _softmax_output, reference_namespace)
+
+
+def test_quick_checks_and_hidden_checks_give_the_same_hint():
+    from autograder import checks as hidden
+    wrong = _compile_with(optimizer="adma", loss="sparse_categorical_crossentropy")
+    with pytest.raises(AssertionError) as caught:
+        hidden.compile_model_optimizer(wrong, "zh")
+    assert str(caught.value) == quick_fails(checks.quick_compile_model, wrong, "zh")
+
+
+def test_hidden_lines_reach_the_graders_checks_through_the_same_name():
+    from autograder import checks as hidden
+    assert checks.preprocess_images_shape is hidden.preprocess_images_shape
+    assert checks.hand_over_model is hidden.hand_over_model
+    with pytest.raises(AttributeError):
+        checks.no_such_check
+
+
+def layer_configs(model):
+    """(layer type, config without names) of each layer: what two models share when equal."""
+    def unnamed(config):
+        return {k: unnamed(v) if isinstance(v, dict) else v for k, v in config.items() if k != "name"}
+    return [(type(layer).__name__, unnamed(layer.get_config())) for layer in model.layers]
+
+
+def compile_summary(model):
+    config = model.get_compile_config()
+    return type(model.optimizer).__name__, config["loss"]["class_name"], \
+        config["loss"]["config"]["from_logits"], config["metrics"]
+
+
+def test_fresh_model_is_the_reference_model():
+    """The quick checks' model is the grader's: the lesson's layers and compile settings."""
+    fresh, ref = examples.fresh_model(compiled=True), reference.compile_model(reference.build_model())
+    assert layer_configs(fresh) == layer_configs(ref)
+    assert compile_summary(fresh) == compile_summary(ref)
+
+
+def test_model_comparison_can_fail(monkeypatch):
+    monkeypatch.setattr(examples, "LAYERS", (("Flatten", {}), ("Dense", {"units": 64, "activation": "relu"}),
+                                            ("Dense", {"units": 10})))
+    assert layer_configs(examples.fresh_model()) != layer_configs(reference.build_model())
+
+
+# --- the data: beside the notebook, Keras' cache, Keras' download ------------------------------
+
+@pytest.fixture
+def nowhere(tmp_path, monkeypatch):
+    """A notebook folder without data, an empty Keras cache and no network."""
+    notebook_dir = tmp_path / "notebook"
+    notebook_dir.mkdir()
+    monkeypatch.chdir(notebook_dir)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    from keras.datasets import fashion_mnist
+
+    def offline():
+        raise OSError("URL fetch failure: no network")
+    monkeypatch.setattr(fashion_mnist, "load_data", offline)
+    return notebook_dir
+
+
+def test_data_beside_the_notebook_is_used_first(nowhere):
+    for name in FILES:
+        (nowhere / name).symlink_to(REAL_DATA / name)
+    (train, train_labels), (test, test_labels) = data.load_data("en")
+    assert train.shape == (60000, 28, 28) and test_labels.shape == (10000,)
+
+
+def test_data_from_the_keras_cache(nowhere, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(REAL_DATA.parents[1]))
+    (train, _), _ = data.load_data("zh")
+    assert train.shape == (60000, 28, 28)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_data_and_no_network_says_what_to_do(nowhere, lang):
+    with pytest.raises(data.DataError) as caught:
+        data.load_data(lang)
+    first = caught.value._render_traceback_()[0]
+    assert first.startswith(text(MESSAGES["data_none"], lang)[:40]), first
+    assert "OSError: URL fetch failure" in str(caught.value)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_damaged_data_beside_the_notebook_says_what_to_do(nowhere, lang):
+    for name in FILES:
+        shutil.copy(REAL_DATA / name, nowhere / name)
+    (nowhere / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
+    with pytest.raises(data.DataError) as caught:
+        data.load_data(lang)
+    assert str(caught.value).startswith(data.say("data_fix_beside", lang))
+    assert "t10k-labels-idx1-ubyte.gz" in str(caught.value)
+
+
+# --- nbgrader validate, as a student runs it (slow) ---------------------------------------------
+
+def validate(folder, nb, python=None, env=None):
+    """Write ``nb`` into ``folder`` with the release's nbgrader_config.py; run validate there."""
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / NOTEBOOK)
+    shutil.copy(ROOT / "exercises" / "fashion_mnist_en" / "nbgrader_config.py", folder)
+    if python is None:
+        return nbgrader("validate", NOTEBOOK, cwd=folder, check=False)
+    return subprocess.run([python, "-m", "nbgrader", "validate", NOTEBOOK], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=1800)
+
+
+def cell_errors(stdout):
+    """validate's text for each failed cell, from 'The following cell failed' to the next one."""
+    return [part.split("The error was:", 1)[1] for part in stdout.split("The following cell failed:")[1:]]
+
+
+def assert_clean_success(result):
+    output = result.stdout + result.stderr
+    assert "Success! Your notebook passes all the tests." in result.stdout, output[-4000:]
+    # nbgrader's own warnings (e.g. "Cell output is ..." for a test cell's value); the kernel's
+    # notice that it talks to nbgrader over local TCP is not about the notebook
+    warnings = [line for line in output.splitlines() if ("WARNING" in line or "Cell output is" in line)
+                and "Kernel is running over TCP without encryption" not in line]
+    assert warnings == [], output[-4000:]
+
+
+@pytest.mark.slow
+def test_validate_passes_the_completed_chinese_notebook_without_warnings(tmp_path):
+    assert_clean_success(validate(tmp_path / "zh", completed_release("zh")))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", LANGS)
+def test_validate_shows_the_adma_hint_first(tmp_path, lang):
+    result = validate(tmp_path / lang, completed_release(lang, ADMA))
+    assert "VALIDATION FAILED" in result.stdout, result.stdout[-3000:]
+    hint = text(MESSAGES["compile_adma"], lang).format(spelled="adma")
+    failed = [error for error in cell_errors(result.stdout) if hint in error]
+    assert len(failed) == 3, result.stdout[-6000:]  # the three compile_model test cells
+    for error in failed:
+        assert error.strip().splitlines()[0].strip() == hint
+
+
+@pytest.fixture(scope="session")
+def student_venv(tmp_path_factory):
+    """A clean venv with only the English bundle's requirements.txt, installed with pip from the
+    bundle's folder (pip's own cache makes later sessions faster)."""
+    where = tmp_path_factory.mktemp("student")
+    zipped = bundle.bundle("fashion_mnist_en", where / "dist")
+    with zipfile.ZipFile(zipped) as archive:
+        archive.extractall(where)
+    folder = where / "fashion_mnist_en"
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = str(venv / "bin" / "python")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    installed = subprocess.run([python, "-m", "pip", "install", "-q", "-r", "requirements.txt"],
+                               cwd=folder, env=env, capture_output=True, text=True, timeout=1800)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    return python, env, folder
+
+
+@pytest.mark.slow
+def test_fresh_venv_has_the_student_package_and_not_the_grader(student_venv):
+    python, env, folder = student_venv
+    for module, importable in [("fashion_mnist_student", True), ("autograder", False), ("course", False)]:
+        result = subprocess.run([python, "-c", f"import {module}"], cwd=folder.parent, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert (result.returncode == 0) == importable, (module, result.stderr[-1000:])
+
+
+@pytest.mark.slow
+def test_fresh_venv_validates_the_completed_notebook(student_venv):
+    python, env, folder = student_venv
+    work = folder.parent / "work"
+    shutil.copytree(folder, work)
+    assert_clean_success(validate(work, completed_release("en"), python, env))
