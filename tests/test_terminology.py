@@ -1,0 +1,126 @@
+"""One terminology (book/terminology.yml) for the whole course (fast, no build).
+
+The generated glossary pages and jieba dictionary match it, no Chinese text a student reads uses
+a rejected variant, and twin pages link the same glossary terms.
+"""
+
+import importlib.util
+import re
+
+import pytest
+
+from book_site import CHAPTERS, ROOT
+
+spec = importlib.util.spec_from_file_location("terminology", ROOT / "tools" / "terminology.py")
+terminology = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(terminology)
+TERMS = terminology.load()
+
+# what issue #9 fixed, and d2l-zh's choices (epoch is ours: see its `why`)
+REQUIRED = {
+    "tensor": "张量", "loss function": "损失函数", "optimizer": "优化器", "batch": "批量", "epoch": "轮",
+    "overfitting": "过拟合", "logits": "logits", "softmax": "softmax", "cell": "单元格", "build": "构建",
+    "image": "图像", "relu": "ReLU", "activation function": "激活函数", "cross-entropy": "交叉熵",
+    "training set": "训练集", "test set": "测试集", "accuracy": "准确率", "confusion matrix": "混淆矩阵",
+    "layer": "层", "weight": "权重", "learning rate": "学习率", "validation set": "验证集",
+    "preprocessing": "预处理", "probability": "概率", "prediction": "预测",
+}
+REJECTED = {"batch": "批次", "cell": "代码单元", "build": "搭建", "image": "图片"}
+
+
+def test_terminology_chooses_the_terms():
+    chosen = {term["id"]: term["zh"] for term in TERMS}
+    assert {key: chosen.get(key) for key in REQUIRED} == REQUIRED
+    for key, variant in REJECTED.items():
+        assert variant in next(t for t in TERMS if t["id"] == key)["rejected"], key
+    for term in TERMS:
+        assert term["definition"]["en"].strip() and term["definition"]["zh"].strip(), term["id"]
+        assert term["zh"] not in term["rejected"], term["id"]
+        # a choice that departs from d2l-zh says why
+        assert term["d2l"] in (None, term["zh"]) or term.get("why"), term["id"]
+    assert len({term["id"] for term in TERMS}) == len(TERMS)
+    assert [term["en"].lower() for term in TERMS] == sorted(term["en"].lower() for term in TERMS)
+
+
+def test_generated_files_match_terminology():
+    assert terminology.drift() == [], "run: python tools/terminology.py"
+
+
+def test_drift_is_caught():
+    changed = [dict(term) for term in TERMS]
+    changed[0] = {**changed[0], "definition": {"en": "Something else.", "zh": "别的意思。"}}
+    assert terminology.GLOSSARY / "en.md" in terminology.drift(changed)
+    changed.append({"id": "x", "en": "zzz", "zh": "新术语", "definition": {"en": "x", "zh": "x"},
+                    "rejected": [], "allow": [], "search": []})
+    assert terminology.JIEBA_DICT in terminology.drift(changed)
+
+
+def test_glossary_pages_name_both_terms():
+    zh = (ROOT / "book" / "15_glossary" / "zh.md").read_text(encoding="utf-8")
+    assert "\n张量（tensor）\n" in zh and "\n过拟合（overfitting）\n" in zh and "\nsoftmax\n" in zh
+    assert "```{glossary}" in zh
+    words = (ROOT / "book" / "_ext" / "jieba_dict.txt").read_text(encoding="utf-8").split()
+    for word in ("过拟合", "损失函数", "混淆矩阵", "优化器", "激活函数", "交叉熵", "训练集"):
+        assert word in words
+
+
+def test_chinese_texts_use_no_rejected_variant():
+    found = terminology.lint()
+    assert found == [], "use the chosen term (book/terminology.yml):\n" + "\n".join(found)
+
+
+def test_chinese_texts_cover_every_place():
+    names = [name for name, _ in terminology.chinese_texts()]
+    assert "README.zh-CN.md" in names and "book/06_train/zh.md" in names
+    assert any(name.startswith("exercises/fashion_mnist_zh/fashion_mnist.ipynb cell") for name in names)
+    assert any(name.startswith("autograder message") for name in names)
+
+
+def test_rejected_variant_is_caught(tmp_path):
+    page = (ROOT / "book" / "06_train" / "zh.md").read_text(encoding="utf-8")
+    planted = tmp_path / "zh.md"
+    planted.write_text(page.replace("批量", "批次", 1), encoding="utf-8")
+    assert [hit[:2] for hit in terminology.rejected_uses(planted.read_text(encoding="utf-8"), TERMS)] \
+        == [("批次", "批量")]
+    assert terminology.rejected_uses("每一张图片都要缩放。", TERMS)[0][:2] == ("图片", "图像")
+    assert terminology.rejected_uses("```python\nprint('图片')  # 一格\n```", TERMS) != []  # code too
+    assert terminology.rejected_uses("混淆矩阵每一格里的数", TERMS) == []  # an allowed phrase
+    assert terminology.rejected_uses("先加一个 Relu 激活", TERMS)[0][0] == "Relu"
+    assert terminology.rejected_uses("写 `activation='relu'` 即可", TERMS) == []
+
+
+# --- glossary links in the chapters ---------------------------------------------------------
+
+LABELS = {lang: {terminology.label(term, lang).lower(): term["id"] for term in TERMS} for lang in ("en", "zh")}
+ROLE = re.compile(r"\{term\}`([^`]+)`")
+
+
+def linked_terms(text, lang):
+    """{term id} of every {term} role in a page; unknown targets as '?target'."""
+    found = set()
+    for content in ROLE.findall(text):
+        target = re.search(r"<([^<>]+)>\s*$", content)
+        target = (target[1] if target else content).strip().lower()
+        found.add(LABELS[lang].get(target, f"?{target}"))
+    return found
+
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if c != "15_glossary"])
+def test_twins_link_the_same_glossary_terms(chapter):
+    en = linked_terms((ROOT / "book" / chapter / "en.md").read_text(encoding="utf-8"), "en")
+    zh = linked_terms((ROOT / "book" / chapter / "zh.md").read_text(encoding="utf-8"), "zh")
+    assert not [t for t in en | zh if t.startswith("?")], "not in the glossary"
+    assert en == zh
+
+
+def test_chapters_link_the_glossary():
+    linked = set()
+    for chapter in CHAPTERS:
+        linked |= linked_terms((ROOT / "book" / chapter / "en.md").read_text(encoding="utf-8"), "en")
+    assert len(linked) >= 20, sorted(linked)
+
+
+def test_term_links_are_checked():
+    assert linked_terms("a {term}`batch` and {term}`Weights <weight>`", "en") == {"batch", "weight"}
+    assert linked_terms("一个{term}`批量 <批量（batch）>`", "zh") == {"batch"}
+    assert linked_terms("{term}`批次 <批次（batch）>`", "zh") == {"?批次（batch）"}
