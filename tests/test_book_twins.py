@@ -311,7 +311,8 @@ def test_stale_translation_is_caught(tmp_path):
     text = en.read_text(encoding="utf-8")
     # re-wrapping a paragraph or changing code (not its comments or strings) changes nothing
     en.write_text(text.replace("Everything is in place: ", "Everything is in place:\n", 1)
-                  .replace("epochs=10", "epochs = 10", 1), encoding="utf-8")
+                  .replace("```{code-cell} ipython3\nimport course\n", "```{code-cell} ipython3\nimport course\nx = [1, 2]\n", 1),
+                  encoding="utf-8")
     assert twins_ext.twin_status(folder) == {"zh": False, "en": False}
     # new English prose: the Chinese page is stale, until the translator syncs
     en.write_text(text.replace("Everything is in place", "Everything is now in place", 1), encoding="utf-8")

@@ -124,7 +124,7 @@ def add_twin_link(app, doctree, docname):
     if _status(app, docname):
         lang = docname.rsplit("/", 1)[1]
         text, link_text = STALE[lang]
-        note = nodes.paragraph("", text + " ", classes=["twin-stale"])
+        note = nodes.paragraph("", text + (" " if lang == "en" else ""), classes=["twin-stale"])
         note += nodes.reference("", link_text, refuri=uri)
         note += nodes.Text("。" if lang == "zh" else ".")
         target.insert(index + 1, note)
