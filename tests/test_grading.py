@@ -69,6 +69,7 @@ class Listener:
 
 
 MARKER = f"autograder-test-daemon-{os.getpid()}"
+LIMITS = ("--disk", "1")  # the batch's limits: they are part of every fingerprint, so re-runs repeat them
 
 VANDAL = """
 import os, shutil
@@ -100,8 +101,23 @@ os.wait()
 """
 
 FORK_BOMB = """
-import subprocess, sys
-BOMB = DISK_FILLER = """
+import os, signal, time
+children = []
+try:
+    while len(children) < 100000:
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(600)
+            os._exit(0)
+        children.append(pid)
+except OSError as error:
+    print("fork stopped after", len(children), "children:", error)
+for pid in children:  # a bomb that cleans up, so the rest of the notebook can still be graded
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+"""
+
+DISK_FILLER = """
 import os
 chunk = b"x" * (64 * 1024 ** 2)
 written = []
@@ -164,7 +180,7 @@ def batch(tmp_path_factory):
     before = folder_files(course / "submitted")
     gradebook_before = (course / "gradebook.db").stat().st_size
     outside = _outside_snapshot(home)
-    result = grade(course, "--workers", "2", "--disk", "1",
+    result = grade(course, "--workers", "2", *LIMITS,
                    env={"HOME": str(home), "KERAS_HOME": str(keras_dir().parents[1])})
     return Batch(course, result, before, listener, home, outside, gradebook_before)
 
@@ -285,7 +301,7 @@ def test_feedback_shows_messages_not_hidden_tests(batch):
 
 def test_rerun_executes_nothing(batch):
     course = batch[0]
-    result = grade(course, "--workers", "2")
+    result = grade(course, "--workers", "2", *LIMITS)
     assert result.returncode == 0
     assert f"{len(EXPECTED)} unchanged, 0 to record, 0 to grade" in result.stderr
 
@@ -294,7 +310,7 @@ def test_a_changed_submission_is_graded_again(batch):
     course = batch[0]
     shutil.rmtree(course / "submitted" / "empty" / ASSIGNMENT)
     submit(course, "empty", ASSIGNMENT, with_cells_replaced(solution(course), {"preprocess_images": "import os\nos._exit(3)"}))
-    result = grade(course, "--workers", "1", "--engine", "local")
+    result = grade(course, "--workers", "1", "--engine", "local", *LIMITS)
     assert f"{len(EXPECTED) - 1} unchanged, 0 to record, 1 to grade" in result.stderr
     assert report_rows(result.stdout)["empty"][:2] == ("kernel died", "0/24")
 
