@@ -92,15 +92,15 @@ def twin_status(folder):
 # --- the Sphinx side --------------------------------------------------------------------------
 
 def twin_uri(docname):
-    folder, lang = docname.rsplit("/", 1)
-    if lang not in OTHER:
+    folder, _, lang = docname.rpartition("/")
+    if not folder or lang not in OTHER:
         return None, None
     up = "../" * (docname.count("/") + 1)
     return f"{up}{OTHER[lang]}/{folder}/{OTHER[lang]}.html", LABEL[lang]
 
 
 def _status(app, docname):
-    folder, lang = docname.rsplit("/", 1)
+    folder, _, lang = docname.rpartition("/")
     folder = Path(app.srcdir) / folder
     if lang not in OTHER or not (folder / "en.md").is_file() or not (folder / "zh.md").is_file():
         return False
