@@ -36,6 +36,12 @@ STUDENT_PINS = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "matplotlib", 
 STUDENT_INSTALLED = ("jupyterlab",)
 FIXED_TIME = (2020, 1, 1, 0, 0, 0)  # zip entries' date: the same inputs give the same zip
 
+# the same commands in both languages' READMEs
+SETUP_COMMANDS = {
+    "unix_setup": "```bash\npython3 -m venv .venv\nsource .venv/bin/activate\npip install -r requirements.txt\n```",
+    "windows_setup": "```bat\npy -3.11 -m venv .venv\n.venv\\Scripts\\activate\npip install -r requirements.txt\n```",
+}
+
 README = {
     "en": """# Fashion-MNIST: the graded notebook
 
@@ -55,19 +61,11 @@ terminal in this folder and create a virtual environment with everything in it:
 
 Linux and macOS:
 
-```bash
-python3 -m venv .venv
-source .venv/bin/activate
-pip install -r requirements.txt
-```
+{unix_setup}
 
 Windows (Command Prompt; in PowerShell activate with `.venv\\Scripts\\Activate.ps1`):
 
-```bat
-py -3.11 -m venv .venv
-.venv\\Scripts\\activate
-pip install -r requirements.txt
-```
+{windows_setup}
 
 {data_text}
 
@@ -124,19 +122,11 @@ found.
 
 Linux 和 macOS：
 
-```bash
-python3 -m venv .venv
-source .venv/bin/activate
-pip install -r requirements.txt
-```
+{unix_setup}
 
 Windows（命令提示符；在 PowerShell 中改用 `.venv\\Scripts\\Activate.ps1` 激活）：
 
-```bat
-py -3.11 -m venv .venv
-.venv\\Scripts\\activate
-pip install -r requirements.txt
-```
+{windows_setup}
 
 {data_text}
 
@@ -243,7 +233,7 @@ def requirements(wheel_name, lang):
 
 def readme(lang, wheel_name, with_data):
     row, text = DATA[lang][with_data]
-    return README[lang].format(wheel=wheel_name, data_row=row, data_text=text)
+    return README[lang].format(wheel=wheel_name, data_row=row, data_text=text, **SETUP_COMMANDS)
 
 
 def bundle_files(assignment, wheel, with_data=False):

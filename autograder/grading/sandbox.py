@@ -88,7 +88,8 @@ def command(argv, staging, course, limits: Limits):
             "--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
     if not limits.network:
         args.append("--unshare-net")  # bwrap brings loopback up: the kernel talks to nbgrader on it
-    for path in _paths_to_hide(course):
+    hidden = _paths_to_hide(course)
+    for path in hidden:
         args += ["--tmpfs", str(path)]
     args += ["--size", str(int(limits.disk_gb * 1024 ** 3)), "--tmpfs", INSIDE_TMP]
     for path in _paths_to_show():
@@ -98,7 +99,7 @@ def command(argv, staging, course, limits: Limits):
     if data.exists():
         args += ["--ro-bind", str(data), f"{INSIDE_KERAS_HOME}/datasets/{data.name}"]
     # the hiding tmpfs mounts (and /dev) are writable until now, so nothing can fill them
-    for path in [*_paths_to_hide(course), Path("/dev")]:
+    for path in [*hidden, Path("/dev")]:
         if not path.is_relative_to(INSIDE_TMP):  # those are under the private /tmp anyway
             args += ["--remount-ro", str(path)]
     return [*args, "--chdir", INSIDE_TMP, "--", *argv]
@@ -241,7 +242,8 @@ def run(argv, staging, course, limits: Limits, env, stdout_path, sandboxed=True)
                 code = process.wait(timeout=0.5)
                 break
             except subprocess.TimeoutExpired:
-                peak = max(peak, _tree_rss(watched))
+                if not cap.memory_cgroup:  # the kernel counts it exactly there
+                    peak = max(peak, _tree_rss(watched))
                 if time.monotonic() > deadline:
                     kill_tree(process.pid)
                     process.wait()
