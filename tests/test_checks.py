@@ -289,6 +289,34 @@ def test_accuracy_rejects_another_architecture(tmp_path, monkeypatch):
     fails(accuracy.judge_file, path, lang="zh", match="权重形状")
 
 
+def _random_weights(seed=1):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(0, 0.1, shape).astype(np.float32) for shape in reference.WEIGHT_SHAPES]
+
+
+def test_numpy_forward_pass_is_the_keras_models():
+    """The grader measures handed-over weights in NumPy: same logits as build_model()'s predict."""
+    model = reference.build_model()
+    assert [tuple(w.shape) for w in model.get_weights()] == reference.WEIGHT_SHAPES
+    model.set_weights(_random_weights())
+    images = reference._scaled_test_set()[0][:500]
+    keras_logits = model.predict(images, verbose=0)
+    numpy_logits = reference.logits_from_weights(_random_weights(), images)
+    np.testing.assert_allclose(numpy_logits, keras_logits, rtol=1e-4, atol=1e-4)
+    assert (numpy_logits.argmax(axis=1) == keras_logits.argmax(axis=1)).mean() > 0.99
+
+
+def test_forward_pass_comparison_can_fail():
+    """Without the ReLU (a wrong forward pass) the comparison above would fail."""
+    model = reference.build_model()
+    model.set_weights(_random_weights())
+    images = reference._scaled_test_set()[0][:500]
+    kernel1, bias1, kernel2, bias2 = _random_weights()
+    linear = (images.reshape(len(images), -1) @ kernel1 + bias1) @ kernel2 + bias2
+    with pytest.raises(AssertionError):
+        np.testing.assert_allclose(linear, model.predict(images, verbose=0), rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.slow
 def test_trained_reference_model_passes_accuracy(tmp_path, monkeypatch):
     accuracy.judge_file(_handed_over(reference.trained_model(), tmp_path, monkeypatch))

@@ -2,9 +2,9 @@
 
 The hidden part of ``test_accuracy_threshold`` only hands the trained weights over: it writes
 them to HANDOVER in the notebook's folder. After execution, JudgeAccuracy (in nbgrader's own
-process, for plain `nbgrader autograde` and for the class command alike) loads them into a model
-it builds itself from ``course.reference``, measures the accuracy on the test set and writes the
-verdict into the cell: an error output below the threshold, a stdout line with the figure above
+process, for plain `nbgrader autograde` and for the class command alike) runs them through the
+forward pass of ``course.reference``'s model (in NumPy: no TensorFlow to import), measures the
+accuracy on the test set and writes the verdict into the cell: an error output below the threshold, a stdout line with the figure above
 it. Whatever the student's code patched in its kernel (the checks, numpy, keras) is not here, so
 the only way to pass is a model that reaches the threshold. PrepareHandover, before execution,
 removes a hand-over file the submission brought along.
@@ -45,13 +45,10 @@ def measure(path):
             weights = [data[f"w{i}"] for i in range(len(data.files))]
     except (OSError, ValueError, KeyError) as error:
         raise HandoverError("acc_unreadable", error=f"{type(error).__name__}: {error}") from None
-    model = reference.build_model()
-    want = [tuple(w.shape) for w in model.get_weights()]
     got = [tuple(w.shape) for w in weights]
-    if got != want:
-        raise HandoverError("acc_architecture", got=got, want=want)
-    model.set_weights(weights)
-    return reference.accuracy_on_test_set(model)
+    if got != reference.WEIGHT_SHAPES:
+        raise HandoverError("acc_architecture", got=got, want=reference.WEIGHT_SHAPES)
+    return reference.accuracy_of_weights(weights)
 
 
 def verdict(path, lang="en"):
