@@ -185,7 +185,7 @@ def hand_over_model(model, lang="en"):
 
     import keras
 
-    from .preprocessors.accuracy import HANDOVER
+    from .handover import HANDOVER
     assert isinstance(model, keras.Model), say("model_type", lang, kind=_kind(model))
     weights = call(model.get_weights, name="model.get_weights", lang=lang)
     partial = HANDOVER + ".partial.npz"

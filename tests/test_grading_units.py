@@ -302,3 +302,29 @@ def test_box_measures_peak_memory(tmp_path):
     assert outcome.peak_memory_mb >= 190
     if os.geteuid() == 0 and Path("/sys/fs/cgroup/memory/memory.max_usage_in_bytes").exists():
         assert outcome.peak_memory_mb < 350  # the kernel counts the forked copy's shared pages once
+
+
+# --- start-up costs paid once per graded notebook -----------------------------------------------
+
+def _imported_after(code):
+    """The top-level modules a fresh interpreter holds after running ``code``."""
+    import subprocess
+    done = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"],
+                          capture_output=True, text=True, check=True)
+    return set(done.stdout.split())
+
+
+def test_the_kernel_side_of_the_checks_does_not_import_nbgrader(tmp_path):
+    """hand_over_model runs in every graded kernel: it must not pull nbgrader and Jupyter's
+    server in (about 2 s a notebook); the preprocessor module it once imported does."""
+    light = _imported_after(f"import os; os.chdir({str(tmp_path)!r})\nimport autograder.checks\n"
+                            "autograder.checks.hand_over_model(autograder.checks.reference.build_model())")
+    assert "nbgrader" not in light and "jupyter_server" not in light
+    assert "nbgrader" in _imported_after("import autograder.preprocessors.accuracy")
+
+
+def test_reading_notebooks_does_not_build_iri_parsers():
+    """`make setup` removes rfc3987-syntax: jsonschema, imported by nbformat, otherwise builds ~40
+    Lark parsers for a format no notebook schema uses (1.5-2 s in every nbgrader process)."""
+    assert "rfc3987_syntax" not in _imported_after("import nbformat")
+    assert "lark" in _imported_after("import lark")  # the check sees an import when there is one

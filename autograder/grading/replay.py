@@ -14,7 +14,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from ..preprocessors.accuracy import HANDOVER_DIR
+from ..handover import HANDOVER_DIR
 
 NOT_RUN = "NOT_RUN.txt"
 

@@ -18,7 +18,7 @@ import nbformat
 
 from .. import messages
 from ..notebook_run import notebook_language
-from ..preprocessors.accuracy import HANDOVER
+from ..handover import HANDOVER
 from . import inside, sandbox
 from .jobs import Job
 from .status import Result, Status

@@ -15,12 +15,9 @@ from pathlib import Path
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from ..handover import GRADE_ID, HANDOVER, HANDOVER_DIR  # noqa: F401  (re-exported)
 from ..messages import say
 from ..notebook_run import notebook_language
-
-HANDOVER = "trained_model.weights.npz"
-GRADE_ID = "test_accuracy_threshold"
-HANDOVER_DIR = "autograder_handover_dir"  # resources key: where the hand-over file is, if not beside the notebook
 
 
 class HandoverError(AssertionError):
