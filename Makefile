@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
+# see QUIET_TENSORFLOW in course/student-package/fashion_mnist_student/__init__.py
+export TF_ENABLE_ONEDNN_OPTS := 0
 ASSIGNMENT ?= fashion_mnist_en
 WORKERS ?= 2
 

@@ -164,3 +164,18 @@ def test_readme_commands_are_what_ci_runs(readme):
     ci_lines = [line.strip() for line in ci.splitlines()]
     for command in commands:
         assert command in ci_lines, f"{command!r} from {readme} is not run by .ci/run"
+
+
+def _stderr_of(code):
+    """What a fresh interpreter writes to fd 2 (C++ logs included) without the suite's TF_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300).stderr
+
+
+def test_tensorflow_starts_silently_after_the_course_package():
+    """A notebook imports the student package first; TensorFlow then writes nothing to stderr,
+    which the kernel would show in red in the first cell of every page and notebook (TensorFlow
+    2.21 logs 'oneDNN custom operations are on' through absl on CPUs with AVX-512 or AMX)."""
+    assert _stderr_of("import fashion_mnist_student\nimport tensorflow") == ""
+    assert _stderr_of("import os\nos.write(2, b'C++ log line')") == "C++ log line"  # fd 2 is seen

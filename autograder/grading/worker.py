@@ -15,10 +15,11 @@ import time
 from pathlib import Path
 
 import nbformat
+from fashion_mnist_student import QUIET_TENSORFLOW
 
 from .. import messages
-from ..notebook_run import notebook_language
 from ..handover import HANDOVER
+from ..notebook_run import notebook_language
 from . import inside, sandbox
 from .jobs import Job
 from .status import Result, Status
@@ -55,7 +56,7 @@ def _environment(home, workers, sandboxed):
     return {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": INSIDE,
             "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "MPLCONFIGDIR": f"{home}/.matplotlib", "KERAS_HOME": keras_home,
-            "TF_CPP_MIN_LOG_LEVEL": "2", **sandbox.thread_env(workers)}
+            **QUIET_TENSORFLOW, **sandbox.thread_env(workers)}
 
 
 def _unpack(path, keep):
