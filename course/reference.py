@@ -3,13 +3,26 @@
 The autograder builds its fixtures from these (so each part is graded on its own), the book's later
 chapters load the model ``trained_model()`` caches, and a test keeps the solution notebook's
 function bodies identical to these.
+
+The course cache (``_build/cache``, or $COURSE_CACHE) holds what takes training to compute, once
+for both languages of the book: the trained model (kept by the training chapter, or trained here)
+and the History of chapter 07's run with a validation set. Each entry is computed under a file lock,
+so the English and the Chinese build running at once train it once; the other waits and loads it.
 """
 
+import json
+import math
 import os
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock; two builds at once may then both train
+    fcntl = None
 
 from fashion_mnist_student.classes import CLASS_NAMES
 
@@ -48,22 +61,139 @@ def make_probability_model(model):
     return keras.Sequential([model, keras.layers.Softmax()])
 
 
-def trained_model(seed=0, epochs=10, verbose=0):
-    """The tutorial model trained on the full training set, cached on disk after the first call."""
-    import keras
-    path = CACHE / f"fashion_mnist_seed{seed}_e{epochs}.keras"
-    if path.exists():
-        return keras.models.load_model(path)
-    from .data import load_data
-    keras.utils.set_random_seed(seed)
-    (train_images, train_labels), _ = load_data()
-    model = compile_model(build_model())
-    model.fit(preprocess_images(train_images), train_labels, epochs=epochs, verbose=verbose)
+def _model_path(seed, epochs):
+    return CACHE / f"fashion_mnist_seed{seed}_e{epochs}.keras"
+
+
+@contextmanager
+def _locked(path):
+    """Hold an exclusive lock beside ``path``: one process computes a cache entry, the others wait."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial.keras")
-    model.save(partial)
-    partial.replace(path)
-    return model
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        if fcntl:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _cached(path, compute, save, load):
+    """``load(path)``, or on the first call ``compute()``, saved with ``save(value, partial_path)``.
+
+    The first process computes under the lock; one that comes while it does waits, then loads.
+    The value is written to a partial file and renamed, so nothing ever reads half an entry, and
+    a failing ``compute`` leaves no entry behind."""
+    if not path.exists():
+        with _locked(path):
+            if not path.exists():  # not computed by another process while we waited
+                value = compute()
+                partial = path.with_name(path.stem + ".partial" + path.suffix)
+                save(value, partial)
+                partial.replace(path)
+                return value
+    return load(path)
+
+
+def _save_model(model, path):
+    model.save(path)
+
+
+def _load_model(path):
+    import keras
+    return keras.models.load_model(path)
+
+
+def trained_model(seed=0, epochs=10, verbose=0):
+    """The tutorial model trained on the full training set, cached on disk after the first call.
+
+    The model the training chapter kept (``keep_trained_model``), or, when there is none, trained
+    here with the same seed and settings."""
+    def train():
+        import keras
+        from .data import load_data
+        keras.utils.set_random_seed(seed)
+        (train_images, train_labels), _ = load_data()
+        model = compile_model(build_model())
+        model.fit(preprocess_images(train_images), train_labels, epochs=epochs, verbose=verbose)
+        return model
+    return _cached(_model_path(seed, epochs), train, _save_model, _load_model)
+
+
+def _reference_problems(model, history, epochs):
+    """Why ``model`` is not the reference model trained for ``epochs`` epochs on all 60,000 images."""
+    problems = []
+    layers = [(type(layer).__name__, getattr(layer, "units", None),
+               getattr(getattr(layer, "activation", None), "__name__", None)) for layer in model.layers]
+    reference = [(type(layer).__name__, getattr(layer, "units", None),
+                  getattr(getattr(layer, "activation", None), "__name__", None))
+                 for layer in build_model().layers]
+    if layers != reference or tuple(model.input_shape[1:]) != (28, 28):
+        problems.append(f"layers {layers}, expected {reference}")
+    optimizer = getattr(model, "optimizer", None)
+    if type(optimizer).__name__ != "Adam" or not math.isclose(float(optimizer.learning_rate), 0.001, rel_tol=1e-6):
+        problems.append("the optimizer is not Adam with its default learning rate")
+    loss = getattr(model, "loss", None)
+    if type(loss).__name__ != "SparseCategoricalCrossentropy" or not getattr(loss, "from_logits", False):
+        problems.append("the loss is not SparseCategoricalCrossentropy(from_logits=True)")
+    params = getattr(history, "params", None) or {}
+    if params.get("epochs") != epochs or len(getattr(history, "epoch", [])) != epochs:
+        problems.append(f"trained for {len(getattr(history, 'epoch', []))} epochs, expected {epochs}")
+    if params.get("steps") != math.ceil(60000 / 32):
+        problems.append(f"{params.get('steps')} steps per epoch: not all 60,000 training images "
+                        "in batches of 32")
+    return problems
+
+
+def keep_trained_model(model, history, seed=0, epochs=10):
+    """Keep the training chapter's model as the one ``trained_model(seed, epochs)`` returns.
+
+    The caller promises the seed; the layers, compile settings, epochs and steps are checked, and a
+    ValueError says what differs. A model already kept stays (the later chapters' cached pages were
+    computed with it); so does one ``trained_model`` trained. Returns nothing (the page shows no
+    output that depends on which language's build came first)."""
+    problems = _reference_problems(model, history, epochs)
+    if problems:
+        raise ValueError("not the course's reference model: " + "; ".join(problems))
+    _cached(_model_path(seed, epochs), lambda: model, _save_model, lambda path: None)
+
+
+def _write_json(record, path):
+    path.write_text(json.dumps(record), encoding="utf-8")
+
+
+def _read_json(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def validation_history(seed=0, epochs=10, validation_split=0.2):
+    """The History of a fresh reference model trained with ``validation_split`` (chapter 07's
+    overfitting curves), computed on the first call and kept in the course cache as JSON.
+
+    Training it::
+
+        keras.utils.set_random_seed(seed)
+        model = compile_model(build_model())
+        history = model.fit(preprocess_images(train_images), train_labels, epochs=epochs,
+                            validation_split=validation_split, verbose=0)
+
+    Returns a ``keras.callbacks.History`` with ``history``, ``epoch`` and ``params`` set, as
+    ``fit`` would have returned (no model: it is not kept)."""
+    import keras
+
+    def train():
+        from .data import load_data
+        keras.utils.set_random_seed(seed)
+        (train_images, train_labels), _ = load_data()
+        model = compile_model(build_model())
+        fitted = model.fit(preprocess_images(train_images), train_labels, epochs=epochs,
+                           validation_split=validation_split, verbose=0)
+        return {"history": {name: [float(value) for value in values]
+                            for name, values in fitted.history.items()},
+                "epoch": list(fitted.epoch), "params": dict(fitted.params)}
+
+    path = CACHE / f"fashion_mnist_seed{seed}_e{epochs}_validation{validation_split}.json"
+    record = _cached(path, train, _write_json, _read_json)
+    history = keras.callbacks.History()
+    history.history, history.epoch, history.params = record["history"], record["epoch"], record["params"]
+    return history
 
 
 def plot_image(i, predictions_array, true_label, img, class_names=None):

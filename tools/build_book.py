@@ -1,20 +1,27 @@
 """Build the English and Chinese books and assemble them into one site.
 
-    python tools/build_book.py          # or: make book
-    python tools/build_book.py --fresh  # re-read every page (after editing book/_ext or the theme)
+    python tools/build_book.py           # or: make book
+    python tools/build_book.py --fresh   # re-read every page (after editing book/_ext or the theme)
+    python tools/build_book.py --serial  # one language after the other (half the memory, slower)
 
 Each language is its own Jupyter Book build (one Sphinx build has one language; Chinese search
-needs language zh_CN). Notebook execution is cached, so a rebuild with nothing changed takes
-seconds. The site is _build/site/{en,zh}/ plus an index.html that offers both. The build fails
-on execution errors and on any Sphinx warning, and on the warnings we keep out of the book:
-missing glyphs, deprecation warnings, broken cross-references.
+needs language zh_CN). The two builds run at once, each in its own process: starting kernels,
+importing TensorFlow and Sphinx's own work are single-threaded, so on two cores the pair takes far
+less than one after the other; each notebook's TensorFlow gets half the cores (two pools as large
+as the machine only get in each other's way). What takes training is computed once for both languages,
+in the course cache (course/reference.py, under a file lock). Notebook execution is cached, so a
+rebuild with nothing changed takes seconds. The site is _build/site/{en,zh}/ plus an index.html
+that offers both. The build fails on execution errors and on any Sphinx warning, and on the
+warnings we keep out of the book: missing glyphs, deprecation warnings, broken cross-references.
 """
 
+import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import fcntl
@@ -65,16 +72,29 @@ def output_problems(html):
     return problems
 
 
-def build(lang):
+def command(lang):
     config, toc = BUILDS[lang]
+    jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
+    return [jupyter_book, "build", str(ROOT), "--config", str(ROOT / config),
+            "--toc", str(ROOT / toc), "--path-output", str(BUILD / lang), "--builder", "html"]
+
+
+def thread_env(builds_at_once, cores=None):
+    """TensorFlow's and BLAS' thread pools sized so that the builds running at once share the cores
+    (two kernels each with a pool as large as the machine only get in each other's way)."""
+    cores = cores or os.cpu_count() or 1
+    threads = str(max(1, cores // max(1, builds_at_once)))
+    return {name: threads for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
+                                       "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def build(lang, env=None):
     out = BUILD / lang
     log = BUILD / "logs" / f"{lang}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    jupyter_book = str(Path(sys.executable).parent / "jupyter-book")
-    command = [jupyter_book, "build", str(ROOT), "--config", str(ROOT / config),
-               "--toc", str(ROOT / toc), "--path-output", str(out), "--builder", "html"]
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(command(lang), cwd=ROOT, capture_output=True, text=True,
+                            env=dict(os.environ, **(env or {})))
     seconds = time.perf_counter() - start
     output = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout + result.stderr)  # no terminal colours
     log.write_text(output, encoding="utf-8")
@@ -91,39 +111,49 @@ def build(lang):
         # Sphinx re-reads nothing on the next run and would not repeat its warnings: forget the
         # environment so the next build reads every page again (executed notebooks stay cached)
         shutil.rmtree(out / "_build" / ".doctrees", ignore_errors=True)
-        print(f"book ({lang}): build failed after {seconds:.0f} s; full log in {log}", file=sys.stderr)
-        print("\n".join(problems[:20] or output.splitlines()[-30:]), file=sys.stderr)
+        # one write: with both languages building at once, their reports must not interleave
+        print(f"book ({lang}): build failed after {seconds:.0f} s; full log in {log}\n"
+              + "\n".join(problems[:20] or output.splitlines()[-30:]), file=sys.stderr, flush=True)
         return None
     executed = result.stdout.count("Executing notebook")
     print(f"book ({lang}): built in {seconds:.1f} s, {executed} notebooks executed "
-          f"(the others came from the cache or were unchanged)")
+          f"(the others came from the cache or were unchanged)", flush=True)
     return out / "_build" / "html", seconds
 
 
 def main(argv=None):
-    fresh = "--fresh" in (sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
     BUILD.mkdir(exist_ok=True)
     with open(BUILD / ".book.lock", "w") as lock:
         if fcntl:  # two builds at once (make book while the tests build) would clobber each other
             fcntl.flock(lock, fcntl.LOCK_EX)
-        return build_site(fresh)
+        return build_site("--fresh" in argv, serial="--serial" in argv)
 
 
-def build_site(fresh):
-    built = {}
-    for lang in BUILDS:
-        if fresh:  # Sphinx forgets its pages; executed notebooks stay in the jupyter cache
+def build_site(fresh, serial=False):
+    if fresh:  # Sphinx forgets its pages; executed notebooks stay in the jupyter cache
+        for lang in BUILDS:
             shutil.rmtree(BUILD / lang / "_build" / ".doctrees", ignore_errors=True)
-        result = build(lang)
-        if result is None:
+    built = {}
+    if serial:  # as before: stop at the first language that fails
+        for lang in BUILDS:
+            built[lang] = build(lang)
+            if built[lang] is None:
+                return 1
+    else:  # both at once; each reports its own result, and a failure of either fails the build
+        env = thread_env(len(BUILDS))
+        with ThreadPoolExecutor(len(BUILDS)) as pool:
+            futures = {lang: pool.submit(build, lang, env) for lang in BUILDS}
+            built = {lang: future.result() for lang, future in futures.items()}
+        if any(result is None for result in built.values()):
             return 1
-        built[lang] = result
     SITE.mkdir(parents=True, exist_ok=True)
     for lang, (html, _) in built.items():
         shutil.rmtree(SITE / lang, ignore_errors=True)
         shutil.copytree(html, SITE / lang)
     (SITE / "index.html").write_text(INDEX, encoding="utf-8")
-    total = sum(seconds for _, seconds in built.values())
+    total = sum(seconds for _, seconds in built.values()) if serial else max(
+        seconds for _, seconds in built.values())
     print(f"site: {SITE / 'index.html'} ({total:.0f} s)")
     return 0
 
