@@ -1,4 +1,5 @@
-"""A real browser opens an English and a Chinese chapter of the built site.
+"""A real browser opens an English and a Chinese chapter of the built site, a figure with its alt
+text, and the glossary pages with a chapter's link into them.
 
 Headless Chromium from Debian (chromium + chromium-driver); screenshots are kept in
 _build/artifacts/ as build artifacts.
@@ -93,3 +94,119 @@ def test_site_index_leads_to_both_books(server, browser):
         browser.find_element(By.LINK_TEXT, label).click()
         assert title in browser.title, browser.title
         browser.save_screenshot(str(ARTIFACTS / f"home_{'en' if label == 'English' else 'zh'}.png"))
+
+
+# --- figures and the glossary -------------------------------------------------------------------
+
+def _load_terminology():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("terminology_tool", ROOT / "tools" / "terminology.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+terminology = _load_terminology()
+CJK = "[\\u4e00-\\u9fff]"  # a Chinese character, as a JavaScript regular expression
+
+
+def figure_problems(browser, figure_id, lang):
+    """What is wrong with the figure `figure_id` of the open page: its <img> did not load, or its alt
+    text is missing or not in the page's language (Chinese characters on a zh page, none on an en page)."""
+    return browser.execute_script(f"""
+        const figure = document.getElementById(arguments[0]);
+        const img = figure && figure.querySelector('img');
+        if (!img) return ['no figure with an image'];
+        const problems = [];
+        if (!(img.complete && img.naturalWidth > 0)) problems.push('image not loaded');
+        const alt = (img.getAttribute('alt') || '').trim();
+        const chinese = /{CJK}/.test(alt);
+        if (alt.length < 20) problems.push('alt text missing or too short: ' + alt);
+        else if (arguments[1] === 'zh' ? !chinese : chinese) problems.push('alt text not in the page language: ' + alt);
+        return problems;""", figure_id, lang)
+
+
+def wait_for_images(browser):
+    browser.execute_script("return Promise.all([...document.images].map(i => i.decode().catch(() => null)))")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_network_diagram_is_shown_with_alt_text(server, browser, lang):
+    browser.get(f"{server}/{lang}/book/04_model/{lang}.html")
+    wait_for_images(browser)
+    assert figure_problems(browser, "fig-network", lang) == []
+    browser.execute_script("document.getElementById('fig-network').scrollIntoView()")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"04_model_{lang}_network.png"))
+
+
+def test_figure_check_can_fail(server, browser):
+    """A broken picture, an alt text in the other language and a missing alt text are each reported."""
+    browser.get(f"{server}/zh/book/04_model/zh.html")
+    wait_for_images(browser)
+    assert figure_problems(browser, "fig-network", "zh") == []
+    assert figure_problems(browser, "fig-network", "en") != []  # Chinese alt text on an English page
+    browser.execute_script("const i = document.querySelector('#fig-network img'); i.alt = 'Diagram of the network, "
+                           "input, hidden and output layers'; i.src = 'missing.png';")
+    browser.execute_script("return new Promise(r => setTimeout(r, 500));")
+    problems = figure_problems(browser, "fig-network", "zh")
+    assert "image not loaded" in problems and any(p.startswith("alt text not in the page language") for p in problems)
+    browser.execute_script("document.querySelector('#fig-network img').removeAttribute('alt')")
+    assert any(p.startswith("alt text missing") for p in figure_problems(browser, "fig-network", "zh"))
+    assert figure_problems(browser, "fig-no-such-figure", "zh") == ["no figure with an image"]
+
+
+def glossary_terms_shown(browser):
+    """The terms of the open glossary page, as the browser shows them (without the ¶ links)."""
+    return browser.execute_script(
+        "return [...document.querySelectorAll('dl.glossary dt')].map(dt => {"
+        "  const c = dt.cloneNode(true); c.querySelectorAll('a.headerlink').forEach(a => a.remove());"
+        "  return c.textContent.trim(); });")
+
+
+def missing_glossary_terms(browser, lang):
+    shown = set(glossary_terms_shown(browser))
+    return [terminology.label(term, lang) for term in terminology.load() if terminology.label(term, lang) not in shown]
+
+
+def follow_term_link(browser, text):
+    """Click the first {term} link whose text is `text` on the open page; return the text of the
+    glossary entry the browser lands on, or None when the link leads to no glossary entry."""
+    from selenium.webdriver.common.by import By
+    links = [a for a in browser.find_elements(By.CSS_SELECTOR, "a.reference.internal")
+             if a.find_elements(By.CSS_SELECTOR, "span.std-term") and a.text.strip() == text]
+    assert links, f"no glossary link {text!r} on {browser.current_url}"
+    browser.execute_script("arguments[0].scrollIntoView(); arguments[0].click();", links[0])
+    return browser.execute_script(
+        "const id = decodeURIComponent(location.hash.slice(1));"
+        "const target = id && document.getElementById(id);"
+        "if (!target || target.tagName !== 'DT' || !target.closest('dl.glossary')) return null;"
+        "const c = target.cloneNode(true); c.querySelectorAll('a.headerlink').forEach(a => a.remove());"
+        "return c.textContent.trim();")
+
+
+@pytest.mark.parametrize("lang,title,link,entry", [("en", "Glossary", "batch", "batch"),
+                                                   ("zh", "术语表", "批量", "批量（batch）")])
+def test_glossary_lists_the_terms_and_chapters_link_to_them(server, browser, lang, title, link, entry):
+    browser.get(f"{server}/{lang}/book/15_glossary/{lang}.html")
+    assert title in browser.title
+    assert missing_glossary_terms(browser, lang) == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"glossary_{lang}.png"))
+    # a {term} link in the training chapter leads to its entry on the glossary page
+    browser.get(f"{server}/{lang}/book/06_train/{lang}.html")
+    assert follow_term_link(browser, link) == entry
+    assert browser.current_url.split("#")[0].endswith(f"/{lang}/book/15_glossary/{lang}.html")
+
+
+def test_glossary_checks_can_fail(server, browser):
+    """A term taken off the glossary page is missed, and a term link that leads nowhere is caught."""
+    browser.get(f"{server}/en/book/15_glossary/en.html")
+    browser.execute_script("[...document.querySelectorAll('dl.glossary dt')]"
+                           ".find(dt => dt.textContent.trim().startsWith('overfitting')).remove()")
+    assert missing_glossary_terms(browser, "en") == ["overfitting"]
+    browser.get(f"{server}/en/book/06_train/en.html")
+    browser.execute_script("[...document.querySelectorAll('a.reference.internal')]"
+                           ".find(a => a.querySelector('span.std-term') && a.textContent.trim() === 'batch')"
+                           ".href = '../15_glossary/en.html#term-no-such-term'")
+    assert follow_term_link(browser, "batch") is None
