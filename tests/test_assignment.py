@@ -1,7 +1,10 @@
 """The assignment under the real nbgrader CLI: generate, autograde, feedback, export, validate.
 
 One scratch course grades every submission in a single `nbgrader autograde` run per language;
-each test then reads its own student's result.
+each test then reads its own student's result. The solutions train for real, ten epochs on the
+60,000 images, and so does the one that does not scale its images (what that training gives is
+its test); the others take the reference's trained weights after a short training
+(notebooks.trained_elsewhere), which changes none of their grades and saves a minute each.
 """
 
 import csv
@@ -12,7 +15,7 @@ import nbformat
 import pytest
 
 from notebooks import (NOTEBOOK, WRONG, failed, make_course, nbgrader, scores, submit,
-                       with_cells_replaced)
+                       trained_elsewhere, with_cells_replaced)
 
 pytestmark = pytest.mark.slow
 
@@ -30,9 +33,10 @@ def graded(tmp_path_factory):
         submit(course, "solution", f"fashion_mnist_{lang}", solution[lang])
         submit(course, "release", f"fashion_mnist_{lang}", release[lang])
     for name, (replacements, _) in WRONG.items():
-        submit(course, name, "fashion_mnist_en", with_cells_replaced(solution["en"], replacements))
+        wrong = with_cells_replaced(solution["en"], replacements)
+        submit(course, name, "fashion_mnist_en", wrong if name == "no_scaling" else trained_elsewhere(wrong))
 
-    tampered = nbformat.from_dict(solution["en"])
+    tampered = trained_elsewhere(solution["en"])
     for cell in tampered.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_accuracy_threshold":
             cell.source = "pass  # the student 'fixed' the failing test"

@@ -6,7 +6,7 @@ import sys
 import nbformat
 import pytest
 
-from notebooks import ROOT, WRONG, with_cells_replaced
+from notebooks import PRETRAINED, ROOT, WRONG, pretrained_weights, trained_elsewhere, with_cells_replaced
 
 
 def run_pytest_mode(*args):
@@ -24,7 +24,8 @@ def test_without_a_notebook_everything_is_skipped():
 def test_report_shows_the_one_broken_part(tmp_path):
     nb = nbformat.read(ROOT / "solutions" / "fashion_mnist_zh" / "fashion_mnist.ipynb", 4)
     path = tmp_path / "no_softmax.ipynb"
-    nbformat.write(with_cells_replaced(nb, WRONG["no_softmax"][0]), path)
+    (tmp_path / PRETRAINED).write_bytes(pretrained_weights())  # pytest mode runs in ROOT: a full path
+    nbformat.write(trained_elsewhere(with_cells_replaced(nb, WRONG["no_softmax"][0]), tmp_path / PRETRAINED), path)
     result = run_pytest_mode("--notebook", str(path))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
