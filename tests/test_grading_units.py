@@ -328,3 +328,146 @@ def test_reading_notebooks_does_not_build_iri_parsers():
     Lark parsers for a format no notebook schema uses (1.5-2 s in every nbgrader process)."""
     assert "rfc3987_syntax" not in _imported_after("import nbformat")
     assert "lark" in _imported_after("import lark")  # the check sees an import when there is one
+
+
+# --- the one gradebook writer on a tiny nbgrader course ------------------------------------------
+
+def _tiny_cell(kind, source, grade_id, points=0):
+    meta = {"grade": kind == "test", "solution": kind == "answer", "locked": kind == "test",
+            "grade_id": grade_id, "schema_version": 3}
+    if kind == "test":
+        meta["points"] = points
+    return new_code_cell(source, metadata={"nbgrader": meta})
+
+
+TINY_SOURCE = new_notebook(cells=[
+    _tiny_cell("answer", "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION", "f"),
+    _tiny_cell("test", "assert f() == 1", "test_f", points=2),
+    _tiny_cell("test", "assert f() > 0", "test_g", points=1)])
+TINY_SOURCE.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def _tiny_course(where):
+    """An nbgrader course with one assignment (a1/nb.ipynb, 3 points), generated in-process."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from autograder.grading.gradebook import course_config
+    where.mkdir(parents=True)
+    (where / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "tiny"\n'
+                                              'c.CourseDirectory.db_url = "sqlite:///gradebook.db"\n')
+    (where / "source" / "a1").mkdir(parents=True)
+    nbformat.write(TINY_SOURCE, where / "source" / "a1" / "nb.ipynb")
+    config = course_config(where)
+    config.CourseDirectory.root = str(where)
+    done = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config).generate_assignment("a1")
+    assert done["success"], done.get("error")
+    return where
+
+
+def _tiny_submissions(course):
+    """ann: right (3/3); bob: the stub (0/3); eve: an executed notebook that is not her submission;
+    max: no notebook. Each stored as a worker's result."""
+    from types import SimpleNamespace
+    from autograder.grading import gradebook
+    release = nbformat.read(course / "release" / "a1" / "nb.ipynb", as_version=4)
+    state = State(course, "a1")
+    for student, answer in (("ann", "def f():\n    return 1"), ("bob", None), ("eve", "def f():\n    return 1"),
+                            ("max", None)):
+        job = SimpleNamespace(student=student, assignment="a1", fingerprint=f"fp-{student}")
+        if student == "max":
+            (course / "submitted" / student / "a1").mkdir(parents=True)
+            gradebook.store(state, job, Result(student, Status.MISSING, "no notebook"))
+            continue
+        nb = nbformat.from_dict(release)
+        if answer:
+            nb.cells[0].source = answer
+        (course / "submitted" / student / "a1").mkdir(parents=True)
+        nbformat.write(nb, course / "submitted" / student / "a1" / "nb.ipynb")
+        executed = nbformat.from_dict(nb)
+        if not answer:
+            for cell in executed.cells[1:]:
+                cell.outputs = [new_output("error", ename="NotImplementedError", evalue="", traceback=[])]
+        if student == "eve":
+            executed.cells[0].source = "def f():\n    return 2"
+        gradebook.store(state, job, Result(student, Status.GRADED, notebooks={"nb.ipynb": nbformat.writes(executed)}))
+    return state
+
+
+def _gradebook_contents(course):
+    from autograder.grading.gradebook import gradebook
+    with gradebook(course) as gb:
+        return {(s.student_id, g.name): (g.auto_score, g.manual_score, g.needs_manual_grade)
+                for s in gb.assignment_submissions("a1") for n in s.notebooks for g in n.grades} | \
+               {(s.student_id, c.name): c.auto_comment
+                for s in gb.assignment_submissions("a1") for n in s.notebooks for c in n.comments}
+
+
+def test_writer_records_what_nbgraders_own_pipeline_records(tmp_path):
+    """The batch writer and plain nbgrader (one NbGraderAPI.autograde per student, nothing patched)
+    leave the same gradebook and autograded notebooks; the state says what was recorded."""
+    from autograder.grading.gradebook import Writer, _record_empty_submission, record
+    ours, plain = _tiny_course(tmp_path / "ours"), _tiny_course(tmp_path / "plain")
+    state, plain_state = _tiny_submissions(ours), _tiny_submissions(plain)
+    students = ["ann", "bob", "eve", "max"]
+    failures = record(ours, "a1", students, state)
+    import warnings
+    from sqlalchemy.exc import SAWarning
+    reference = Writer(plain, "a1", plain_state)   # not entered: nbgrader exactly as it comes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's autoflush notices for eve
+        for student in students:
+            if student == "max":
+                _record_empty_submission(plain, "a1", student)
+            else:
+                reference.api.autograde("a1", student, force=True, create=True)
+    assert _gradebook_contents(ours) == _gradebook_contents(plain)
+    contents = _gradebook_contents(ours)
+    assert contents[("ann", "test_f")][0] == 2 and contents[("bob", "test_f")][0] == 0
+    assert contents[("max", "test_f")][0] is None and contents[("eve", "test_f")][0] is None  # no score
+    for student in ("ann", "bob"):
+        assert ((ours / "autograded" / student / "a1" / "nb.ipynb").read_text()
+                == (plain / "autograded" / student / "a1" / "nb.ipynb").read_text())
+    assert set(failures) == {"eve"} and "NbGraderException" in failures["eve"]
+    assert state.get("eve").recorded_as is None and "could not record it" in state.get("eve").detail
+    from autograder.grading.gradebook import recorded_ids
+    ids = recorded_ids(ours, "a1")
+    assert {s: state.get(s).recorded_as for s in ("ann", "bob", "max")} == {s: ids[s] for s in ("ann", "bob", "max")}
+
+
+def test_writer_leaves_nbgrader_and_the_database_as_it_found_them(tmp_path):
+    import jsonschema
+    import sqlite3
+    from nbgrader import api
+    from nbgrader.nbgraderformat import common
+    from autograder.grading.gradebook import Writer
+    course = _tiny_course(tmp_path / "course")
+    state = _tiny_submissions(course)
+    create_engine = api.create_engine
+    with Writer(course, "a1", state) as writer:
+        assert common.jsonschema is not jsonschema and api.create_engine is not create_engine
+        assert sqlite3.connect(course / "gradebook.db").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert writer.record(["ann"]) == {}
+        assert api.create_engine("sqlite:///gradebook.db") is api.create_engine("sqlite:///gradebook.db")
+    assert common.jsonschema is jsonschema and api.create_engine is create_engine
+    assert sqlite3.connect(course / "gradebook.db").execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert not list(course.glob("gradebook.db-*")), "a WAL file was left beside the gradebook"
+
+
+def test_cached_schema_validation_gives_jsonschemas_verdicts():
+    import jsonschema
+    from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
+    from autograder.grading.gradebook import _CachedSchemaValidation
+    schema = MetadataValidatorV3().schema
+    cached = _CachedSchemaValidation()
+    good = {"grade": True, "solution": False, "locked": True, "grade_id": "t", "points": 2, "schema_version": 3}
+    assert cached.validate(good, schema) is None and jsonschema.validate(good, schema) is None
+    for bad in ({**good, "points": -2}, {**good, "grade_id": "a b"}, {k: v for k, v in good.items() if k != "locked"},
+                {**good, "favourite": "yes"}):
+        with pytest.raises(jsonschema.ValidationError) as theirs:
+            jsonschema.validate(bad, schema)
+        with pytest.raises(jsonschema.ValidationError) as mine:
+            cached.validate(bad, schema)
+        assert str(mine.value) == str(theirs.value)
+    with pytest.raises(jsonschema.SchemaError):
+        cached.validate(good, {"type": "no such type"})
+    assert cached.ValidationError is jsonschema.ValidationError

@@ -5,7 +5,9 @@ exactly one writer however many workers ran the notebooks.
 """
 
 import shutil
+import sqlite3
 import warnings
+from contextlib import closing
 from pathlib import Path
 
 from .replay import NOT_RUN, ReplayExecution
@@ -26,7 +28,7 @@ def replay_preprocessors(config):
     """The course's autograde pipeline with the execution replayed (the verdicts that are taken
     after execution, such as the accuracy, are taken here again, in this process)."""
     from nbgrader.converters.autograde import Autograde
-    listed = config.Autograde.get("autograde_preprocessors") or Autograde.autograde_preprocessors.default_value
+    listed = config.Autograde.get("autograde_preprocessors") or Autograde.class_traits()["autograde_preprocessors"].default()
     pipeline = []
     for preprocessor in listed:
         name = _name(preprocessor)
@@ -79,36 +81,161 @@ def _record_empty_submission(course, assignment, student):
             gb.add_submission(assignment, student)
 
 
+def _sqlite_path(db_url, root):
+    """The file of a ``sqlite:///`` URL (relative to the course, as nbgrader reads it), or None."""
+    prefix = "sqlite:///"
+    if not str(db_url).startswith(prefix) or str(db_url)[len(prefix):] in ("", ":memory:"):
+        return None
+    return Path(root) / str(db_url)[len(prefix):]
+
+
+def _journal_mode(path, mode):
+    """Set the SQLite journal mode of the file at ``path``; return the mode it had, or None when it
+    could not be set (another process holds the file, a file system without WAL)."""
+    try:
+        with closing(sqlite3.connect(path, timeout=30)) as db:
+            before = db.execute("PRAGMA journal_mode").fetchone()[0].lower()
+            after = db.execute(f"PRAGMA journal_mode={mode}").fetchone()[0].lower()
+    except sqlite3.Error:
+        return None
+    return before if after == mode else None
+
+
+def _commit_without_waiting_for_the_disk(connection, _record):
+    connection.execute("PRAGMA synchronous=NORMAL")
+
+
+class _CachedSchemaValidation:
+    """jsonschema.validate as nbgrader's metadata check calls it, with the validator built once.
+
+    nbgrader checks every cell's nbgrader metadata with ``jsonschema.validate(metadata, schema)``
+    (about 90 calls per submission), which checks the constant schema itself and builds a new
+    validator on every call. This does the same check and raises the same error
+    (``best_match(iter_errors)``), with the schema checked and the validator built once.
+    """
+
+    def __init__(self):
+        import jsonschema
+        self._jsonschema = jsonschema
+        self._validators = {}
+
+    def validate(self, instance, schema, cls=None, *args, **kwargs):
+        if cls is not None or args or kwargs:
+            return self._jsonschema.validate(instance, schema, cls, *args, **kwargs)
+        key = id(schema)
+        found = self._validators.get(key)
+        if found is None or found[0] is not schema:
+            validator_class = self._jsonschema.validators.validator_for(schema)
+            validator_class.check_schema(schema)
+            found = self._validators[key] = (schema, validator_class(schema))
+        error = self._jsonschema.exceptions.best_match(found[1].iter_errors(instance))
+        if error is not None:
+            raise error
+
+    def __getattr__(self, name):  # anything else nbgrader asks of the jsonschema module
+        return getattr(self._jsonschema, name)
+
+
+class Writer:
+    """The coordinator's gradebook writer for one assignment: nbgrader's autograde pipeline, with
+    the execution replayed, built once and used for every submission of a batch.
+
+    Use it as a context manager (``with Writer(course, assignment, state) as writer``). While it is
+    open, nbgrader's own code runs unchanged, with three per-submission costs taken away
+    (benchmarks/writer.py measured them; GRADING.md has the figures):
+    - nbgrader's metadata check uses a validator built once (_CachedSchemaValidation);
+    - every ``Gradebook()`` nbgrader opens (about nine per submission, each with its own engine,
+      connection and table check) shares one SQLAlchemy engine per database URL;
+    - the SQLite gradebook is in WAL mode with ``synchronous=NORMAL``: nbgrader commits about 40
+      times per submission, and each commit no longer waits for the disk. A crash of the machine
+      can lose the last commits but cannot corrupt the file, and the state only says "recorded"
+      for what the gradebook holds on the next run. On leaving, the journal mode it had is
+      restored (which writes everything into the file itself). A writer killed before that leaves
+      the file in WAL mode with its -wal file beside it: SQLite reads both, and the next writer
+      restores the mode. What workers copy from the file (the assignment's cells) was written
+      before, by generate_assignment.
+    Feedback and export stay nbgrader's own commands, run after recording.
+    """
+
+    def __init__(self, course, assignment, state: State):
+        from nbgrader.apps import NbGraderAPI
+        from nbgrader.coursedir import CourseDirectory
+        self.course, self.assignment, self.state = Path(course), assignment, state
+        config = course_config(course)
+        config.CourseDirectory.root = str(course)
+        config.Autograde.autograde_preprocessors = replay_preprocessors(config)
+        config.ReplayExecution.results_dir = str(state.results_dir)
+        self.api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        self.database = _sqlite_path(self.api.coursedir.db_url, self.course)
+        self._patched, self._engines, self._journal = [], {}, None
+
+    def __enter__(self):
+        from nbgrader import api
+        from nbgrader.nbgraderformat import common
+        self._patched = [(common, "jsonschema", common.jsonschema), (api, "create_engine", api.create_engine)]
+        common.jsonschema = _CachedSchemaValidation()
+        create_engine = api.create_engine
+
+        def shared_engine(url, **options):
+            key = (str(url), repr(sorted(options.items())))
+            if key not in self._engines:
+                engine = self._engines[key] = create_engine(url, **options)
+                if engine.dialect.name == "sqlite":
+                    from sqlalchemy import event
+                    event.listen(engine, "connect", _commit_without_waiting_for_the_disk)
+            return self._engines[key]
+        api.create_engine = shared_engine
+        if self.database is not None:
+            self._journal = _journal_mode(self.database, "wal")
+        return self
+
+    def __exit__(self, *exc):
+        for module, name, value in reversed(self._patched):
+            setattr(module, name, value)
+        self._patched = []
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines = {}
+        if self._journal not in (None, "wal"):
+            _journal_mode(self.database, self._journal)
+        self._journal = None
+
+    def autograde(self, student):
+        """Put one student's stored result in the gradebook; return why it failed, or None."""
+        if self.state.get(student).status == Status.MISSING:
+            _record_empty_submission(self.course, self.assignment, student)
+            return None
+        outcome = self.api.autograde(self.assignment, student, force=True, create=True)
+        if outcome["success"]:
+            return None
+        return (outcome.get("error") or "nbgrader could not record it")[-500:]
+
+    def record(self, students):
+        """Record each student's stored result and mark it in the state (recorded as the gradebook's
+        submission id, or not recorded and why); return {student: why it failed}."""
+        from sqlalchemy.exc import SAWarning
+        failures = {}
+        with warnings.catch_warnings():
+            # SQLAlchemy's autoflush notices from inside nbgrader, for a notebook that did not run
+            warnings.simplefilter("ignore", SAWarning)
+            for student in students:
+                why = self.autograde(student)
+                if why is not None:
+                    failures[student] = why
+                    self.state.mark_not_recorded(student, "the gradebook could not record it")
+        ids = recorded_ids(self.course, self.assignment)
+        for student in students:
+            if student in failures:
+                continue
+            if student in ids:
+                self.state.mark_recorded(student, ids[student])
+            else:
+                failures[student] = "the gradebook has no submission for it after recording"
+                self.state.mark_not_recorded(student, failures[student])
+        return failures
+
+
 def record(course, assignment, students, state: State):
     """Record each student's stored result; return {student: why it failed} for those that did not."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from sqlalchemy.exc import SAWarning
-    config = course_config(course)
-    config.CourseDirectory.root = str(course)
-    config.Autograde.autograde_preprocessors = replay_preprocessors(config)
-    config.ReplayExecution.results_dir = str(state.results_dir)
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    failures = {}
-    with warnings.catch_warnings():
-        # SQLAlchemy's autoflush notices from inside nbgrader, for a notebook that did not run
-        warnings.simplefilter("ignore", SAWarning)
-        for student in students:
-            if state.get(student).status == Status.MISSING:
-                _record_empty_submission(course, assignment, student)
-            else:
-                outcome = api.autograde(assignment, student, force=True, create=True)
-                if not outcome["success"]:
-                    failures[student] = (outcome.get("error") or "nbgrader could not record it")[-500:]
-                    state.mark_not_recorded(student, "the gradebook could not record it")
-                    continue
-    ids = recorded_ids(course, assignment)
-    for student in students:
-        if student in failures:
-            continue
-        if student in ids:
-            state.mark_recorded(student, ids[student])
-        else:
-            failures[student] = "the gradebook has no submission for it after recording"
-            state.mark_not_recorded(student, failures[student])
-    return failures
+    with Writer(course, assignment, state) as writer:
+        return writer.record(students)
