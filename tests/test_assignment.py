@@ -122,7 +122,12 @@ def test_validate_fails_readably_on_the_release(graded):
     assert "not written yet" in output
 
 
-def test_validate_passes_on_the_solution(graded):
+def test_validate_passes_on_the_solution(graded, tmp_path):
+    """The instructor's source notebook (the weights trained elsewhere: the solutions trained for
+    real in the fixture)."""
     course = graded[0]
-    result = nbgrader("validate", str(course / "solutions" / "fashion_mnist_zh" / NOTEBOOK), cwd=course)
+    nb = nbformat.read(course / "solutions" / "fashion_mnist_zh" / NOTEBOOK, 4)
+    submit(tmp_path, "instructor", "fashion_mnist_zh", trained_elsewhere(nb))
+    path = tmp_path / "submitted" / "instructor" / "fashion_mnist_zh" / NOTEBOOK
+    result = nbgrader("validate", str(path), cwd=course)
     assert "Success! Your notebook passes all the tests." in result.stdout
