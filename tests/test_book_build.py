@@ -96,6 +96,21 @@ def test_twin_links_resolve(site, lang, other):
         assert target == page(other, chapter).resolve() and target.is_file(), links[0]["href"]
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pages_load_nothing_from_the_network(site, lang):
+    """The built site, read offline: every script and style sheet a page loads is a file of the site,
+    MathJax included (tools/build_book.py checks this on every build; tests/test_build_book_checks.py
+    shows the check failing on a CDN script and a missing file)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("build_book", ROOT / "tools" / "build_book.py")
+    build_book = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_book)
+    assert build_book.offline_problems(SITE / lang) == []
+    mathjax = SITE / lang / "_static" / "mathjax"
+    assert (mathjax / "tex-mml-chtml.js").is_file()
+    assert sum(f.stat().st_size for f in mathjax.rglob("*") if f.is_file()) < 3_000_000
+
+
 def test_site_index_offers_both_languages(site):
     index = soup(SITE / "index.html")
     hrefs = {a["href"] for a in index.find_all("a")}

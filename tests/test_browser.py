@@ -1,5 +1,6 @@
 """A real browser opens an English and a Chinese chapter of the built site, a figure with its alt
-text, and the glossary pages with a chapter's link into them.
+text, the glossary pages with a chapter's link into them, and pages with formulas read from the
+file system (MathJax from the site itself).
 
 Headless Chromium from Debian (chromium + chromium-driver); screenshots are kept in
 _build/artifacts/ as build artifacts.
@@ -7,6 +8,7 @@ _build/artifacts/ as build artifacts.
 
 import functools
 import http.server
+import re
 import threading
 
 import pytest
@@ -210,3 +212,64 @@ def test_glossary_checks_can_fail(server, browser):
                            ".find(a => a.querySelector('span.std-term') && a.textContent.trim() === 'batch')"
                            ".href = '../15_glossary/en.html#term-no-such-term'")
     assert follow_term_link(browser, "batch") is None
+
+
+# --- formulas: MathJax from the site itself, read from the file system without a network --------
+
+def math_problems(browser):
+    """What shows that MathJax did not typeset the open page: formulas not turned into
+    <mjx-container>, LaTeX source visible in the text, a MathJax error, a font that did not load."""
+    return browser.execute_script(r"""
+        const started = window.MathJax && MathJax.startup && MathJax.startup.promise;
+        const done = started ? MathJax.startup.promise.then(() => document.fonts.ready) : Promise.resolve();
+        return done.then(() => {
+          const problems = [];
+          const main = document.querySelector('main') || document.body;
+          const formulas = main.querySelectorAll('.math').length;
+          const typeset = main.querySelectorAll('mjx-container').length;
+          if (!formulas) problems.push('no formulas on the page');
+          if (typeset < formulas) problems.push(`${typeset} of ${formulas} formulas typeset`);
+          for (const raw of ['\\frac', '\\mathbf', '\\(', '\\[', '$$'])
+            if (main.innerText.includes(raw)) problems.push('LaTeX source shown: ' + raw);
+          if (main.querySelector('mjx-merror')) problems.push('MathJax error');
+          const fonts = [...document.fonts].filter(f => /MJX/.test(f.family));
+          if (fonts.some(f => f.status === 'error')) problems.push('a MathJax font did not load');
+          if (typeset && !fonts.some(f => f.status === 'loaded')) problems.push('no MathJax font loaded');
+          return problems;
+        });""")
+
+
+@pytest.mark.parametrize("lang,chapter", [("en", "05_compile"), ("zh", "05_compile"), ("zh", "04_model")])
+def test_formulas_render_offline(server, browser, lang, chapter):
+    """Opened from the file system, as a student reading the built book offline does (this
+    browser has no network either): MathJax comes from the site's _static and typesets every
+    formula, with its fonts."""
+    page = SITE / lang / "book" / chapter / f"{lang}.html"
+    assert 'src="../../_static/mathjax/tex-mml-chtml.js' in page.read_text(encoding="utf-8")
+    browser.get(page.as_uri())
+    assert math_problems(browser) == []
+    browser.execute_script("document.querySelector('mjx-container[display=\"true\"]')"
+                           ".scrollIntoView({block: 'center'})")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / f"{chapter}_{lang}_formula.png"))
+
+
+def test_formula_check_can_fail(server, browser):
+    """A copy of the page without its MathJax script, and one that loads MathJax from a CDN as
+    Sphinx does by default, show raw LaTeX: the check reports both."""
+    page = SITE / "zh" / "book" / "05_compile" / "zh.html"
+    html = page.read_text(encoding="utf-8")
+    script = re.search(r'<script[^>]*src="[^"]*mathjax/tex-mml-chtml\.js[^"]*"[^>]*></script>', html)[0]
+    copies = {"removed": html.replace(script, ""),
+              "cdn": html.replace(script, '<script defer="defer" '
+                                  'src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>')}
+    for name, text in copies.items():
+        copy = page.with_name(f"zh-mathjax-{name}.html")  # beside the page: the same relative links
+        copy.write_text(text, encoding="utf-8")
+        try:
+            browser.get(copy.as_uri())
+            problems = math_problems(browser)
+        finally:
+            copy.unlink()
+        assert any(p.endswith("formulas typeset") for p in problems), (name, problems)
+        assert "LaTeX source shown: \\frac" in problems, (name, problems)

@@ -2,6 +2,9 @@
 
 import importlib.util
 
+import pytest
+import yaml
+
 from book_site import ROOT
 
 spec = importlib.util.spec_from_file_location("build_book", ROOT / "tools" / "build_book.py")
@@ -37,6 +40,119 @@ def test_intended_errors_and_plain_output_pass(tmp_path):
     printed = cell("stream", "Warning: printed on purpose")
     assert problems(tmp_path, intended, warned, printed) == []
     assert problems(tmp_path, cell("traceback", "ValueError: bad")) == ["book/01_x/en.html: ValueError: bad"]
+
+
+def test_tensorflow_logs_and_warnings_in_any_case_fail_the_build(tmp_path):
+    """What TensorFlow's C++ logging writes to stderr: tests/test_book_build.py rejects any stderr,
+    so the build must not pass it either (the check once matched only "Warning")."""
+    absl = cell("stderr", "WARNING: All log messages before absl::InitializeLog() is called are "
+                          "written to STDERR")
+    onednn = cell("stderr", "I0000 00:00:1712345678.123456    4242 port.cc:153] oneDNN custom "
+                            "operations are on. You may see slightly different numerical results.")
+    older = cell("stderr", "2024-04-05 12:34:56.789012: I tensorflow/core/platform/cpu_feature_guard.cc:182] "
+                           "This TensorFlow binary is optimized to use available CPU instructions.")
+    lower = cell("stderr", "/x.py:3: warning: something")
+    found = problems(tmp_path, absl, onednn, older, lower)
+    assert len(found) == 4 and "absl::InitializeLog" in found[0] and "oneDNN" in found[1]
+    # the same lines in a cell whose error is the point still pass
+    assert problems(tmp_path, *(cell("stderr", text, tags="tag_raises-exception") for text in (
+        "WARNING: All log messages before absl::InitializeLog() is called",
+        "I0000 00:00:1712345678.123456    4242 port.cc:153] oneDNN custom operations are on."))) == []
+
+
+def site(tmp_path, **pages):
+    """A built site with the given pages (name: html) and one local script."""
+    (tmp_path / "_static").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "_static" / "local.js").write_text("// a script of the site")
+    (tmp_path / "_static" / "macros.html").write_text('<script src="{{ pathto(x) }}"></script>')
+    for name, html in pages.items():
+        path = tmp_path / "book" / f"{name}.html"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"<html><head>{html}</head><body></body></html>", encoding="utf-8")
+    return build_book.offline_problems(tmp_path)
+
+
+CDN_MATHJAX = '<script defer="defer" src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>'
+
+
+def test_pages_must_load_scripts_and_styles_from_the_site(tmp_path):
+    """Offline, a script from a CDN does not load (MathJax: formulas show as raw LaTeX), and
+    neither does one the site lacks; local files, inline data and same-page links are fine."""
+    fine = ('<script src="../_static/local.js?v=1"></script><link rel="search" href="#" />'
+            '<link rel="icon" href="data:image/png;base64,AAAA" />')
+    assert site(tmp_path, good=fine) == []
+    found = site(tmp_path, cdn=CDN_MATHJAX, missing='<script src="../_static/mathjax/tex-mml-chtml.js"></script>',
+                 relative='<link rel="stylesheet" href="//unpkg.com/x.css" />')
+    assert found == ["book/cdn.html: <script> loads https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js "
+                     "from the network (the book must work offline)",
+                     "book/missing.html: <script> loads ../_static/mathjax/tex-mml-chtml.js, which is not in the site",
+                     "book/relative.html: <link> loads //unpkg.com/x.css from the network (the book must work offline)"]
+
+
+# --- book/_ext/offline_mathjax.py: MathJax 3 from the site, in a small Sphinx build ----------------
+
+offline_mathjax_spec = importlib.util.spec_from_file_location("offline_mathjax", ROOT / "book" / "_ext" / "offline_mathjax.py")
+offline_mathjax = importlib.util.module_from_spec(offline_mathjax_spec)
+offline_mathjax_spec.loader.exec_module(offline_mathjax)
+
+
+@pytest.mark.parametrize("config", ["_config.yml", "_config.zh.yml"])
+def test_both_books_load_mathjax_from_the_site(config):
+    sphinx = yaml.safe_load((ROOT / config).read_text(encoding="utf-8"))["sphinx"]
+    assert sphinx["local_extensions"].get("offline_mathjax") == "book/_ext"
+    assert sphinx["config"]["mathjax_path"] == f"{offline_mathjax.TARGET}/{offline_mathjax.SCRIPT}"
+
+
+def test_the_site_gets_only_the_script_its_fonts_and_the_licence():
+    files = offline_mathjax.files_to_copy(offline_mathjax.mathjax_source())
+    names = [str(target) for _, target in files]
+    assert names[0] == "mathjax/tex-mml-chtml.js" and "mathjax/LICENSE" in names
+    assert "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff" in names
+    assert sum(source.stat().st_size for source, _ in files) < 3_000_000  # not MathJax's 35 MB
+
+
+SPHINX_CONF = """
+import sys
+sys.path.insert(0, {ext!r})
+extensions = {extensions!r}
+{mathjax_path}
+"""
+
+
+def sphinx_site(tmp_path, extensions=("offline_mathjax",), mathjax_path="mathjax/tex-mml-chtml.js"):
+    """A one-page Sphinx build with a formula; returns (exit code, output, html folder)."""
+    import subprocess
+    import sys
+    source, out = tmp_path / "src", tmp_path / "out"
+    source.mkdir(parents=True)
+    (source / "conf.py").write_text(SPHINX_CONF.format(
+        ext=str(ROOT / "book" / "_ext"), extensions=list(extensions),
+        mathjax_path=f"mathjax_path = {mathjax_path!r}" if mathjax_path else ""))
+    (source / "index.rst").write_text("Softmax\n=======\n\n.. math::\n\n   p_k = \\frac{e^{z_k}}{\\sum_j e^{z_j}}\n")
+    result = subprocess.run([sys.executable, "-m", "sphinx", "-q", "-b", "html", str(source), str(out)],
+                            capture_output=True, text=True, timeout=300)
+    return result.returncode, result.stdout + result.stderr, out
+
+
+def test_offline_mathjax_puts_mathjax_into_the_site(tmp_path):
+    code, output, html = sphinx_site(tmp_path)
+    assert code == 0, output
+    page = (html / "index.html").read_text(encoding="utf-8")
+    assert 'src="_static/mathjax/tex-mml-chtml.js' in page
+    assert (html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2" / "MathJax_Zero.woff").is_file()
+    assert build_book.offline_problems(html) == []
+
+
+def test_mathjax_from_the_network_is_caught(tmp_path):
+    """Without the extension Sphinx loads MathJax from a CDN, which the build's check reports; with
+    it, a mathjax_path left at the CDN stops the build."""
+    code, output, html = sphinx_site(tmp_path / "plain", extensions=(), mathjax_path=None)
+    assert code == 0, output
+    assert [p for p in build_book.offline_problems(html) if "cdn.jsdelivr.net" in p] == [
+        "index.html: <script> loads https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js from the network "
+        "(the book must work offline)"]
+    code, output, _ = sphinx_site(tmp_path / "cdn", mathjax_path=None)
+    assert code != 0 and "set `mathjax_path: mathjax/tex-mml-chtml.js`" in output
 
 
 # --- both languages at once (tools/build_book.py's build_site), with a stand-in for jupyter-book ---
@@ -121,6 +237,23 @@ def test_an_error_shown_in_a_page_fails_the_build(tmp_path, monkeypatch, capsys)
     err = capsys.readouterr().err
     assert "book (en): build failed" in err and "book (zh): build failed" in err
     assert "ValueError: bad" in err
+
+
+def test_tensorflow_log_in_a_page_fails_the_build(tmp_path, monkeypatch, capsys):
+    fake_books(tmp_path, monkeypatch, FAKE_PAGE="<html><body>" + cell(
+        "stderr", "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR")
+        + "</body></html>")
+    assert build_book.build_site(fresh=False) == 1
+    err = capsys.readouterr().err
+    assert "book (en): build failed" in err and "absl::InitializeLog" in err
+
+
+def test_a_page_loading_mathjax_from_a_cdn_fails_the_build(tmp_path, monkeypatch, capsys):
+    fake_books(tmp_path, monkeypatch, FAKE_PAGE=f"<html><head>{CDN_MATHJAX}</head><body></body></html>")
+    assert build_book.build_site(fresh=False) == 1
+    err = capsys.readouterr().err
+    assert "book (zh): build failed" in err and "cdn.jsdelivr.net/npm/mathjax@3" in err
+    assert not (tmp_path / "_build" / "site").exists()
 
 
 def test_thread_pools_share_the_cores():

@@ -12,7 +12,9 @@ as the machine only get in each other's way). What takes training is computed on
 in the course cache (course/reference.py, under a file lock). Notebook execution is cached, so a
 rebuild with nothing changed takes seconds. The site is _build/site/{en,zh}/ plus an index.html
 that offers both. The build fails on execution errors and on any Sphinx warning, and on the
-warnings we keep out of the book: missing glyphs, deprecation warnings, broken cross-references.
+warnings we keep out of the book: missing glyphs, deprecation warnings, broken cross-references,
+TensorFlow's log lines; and when a page loads a script or style sheet from the network (the book
+is read offline) or from a file the site does not have.
 """
 
 import os
@@ -37,8 +39,15 @@ BAD_LOG_LINES = re.compile(
     r": WARNING: |: ERROR: |Glyph \d+ .*missing from|DeprecationWarning|input_shape|reference target not found|"
     r"undefined label|unknown document|Executing notebook failed|CellExecutionError|"
     r"nonexisting document|image file not readable", re.I)
-# what the course's own code may not print outside cells tagged raises-exception
-BAD_OUTPUT = re.compile(r"Warning|Glyph \d+|missing from font|input_shape|Traceback")
+# what the course's own code may not print outside cells tagged raises-exception: warnings in any
+# case (TensorFlow's C++ logging says "WARNING: All log messages before absl::InitializeLog()..."),
+# and TensorFlow's C++ log lines ("I0000 00:00:1712345678.123456  4242 port.cc:153] oneDNN custom
+# operations are on...", or "2024-04-05 12:34:56.789012: I tensorflow/..." in older versions)
+BAD_OUTPUT = re.compile(
+    r"warning|Glyph \d+|missing from font|input_shape|Traceback|absl::|oneDNN|"
+    r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] ", re.I | re.M)
+# the scripts and style sheets a page loads (src= of <script>, href= of <link>)
+LOADED = re.compile(r"<(script|link)\b[^>]*?\s(?:src|href)=[\"']([^\"']+)[\"']", re.I)
 
 INDEX = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Fashion-MNIST course</title>
@@ -69,6 +78,25 @@ def output_problems(html):
             text = output.get_text().strip()
             if "stderr" not in output["class"] or BAD_OUTPUT.search(text):
                 problems.append(f"{path.relative_to(html)}: {text[:300]}")
+    return problems
+
+
+def offline_problems(html):
+    """Scripts and style sheets the built pages load from the network (MathJax from a CDN, say: a
+    student reading the book from the file system without a network would see raw LaTeX), or from
+    a file of the site that is not there."""
+    problems = []
+    for path in sorted(html.rglob("*.html")):
+        if path.relative_to(html).parts[0] in ("_static", "_sources"):  # theme templates, not pages
+            continue
+        for tag, url in LOADED.findall(path.read_text(encoding="utf-8")):
+            if url.startswith(("data:", "#")):  # inline, or this page itself
+                continue
+            if re.match(r"(https?:)?//", url, re.I):
+                problems.append(f"{path.relative_to(html)}: <{tag}> loads {url} from the network "
+                                "(the book must work offline)")
+            elif not (path.parent / re.split(r"[?#]", url)[0]).is_file():
+                problems.append(f"{path.relative_to(html)}: <{tag}> loads {url}, which is not in the site")
     return problems
 
 
@@ -106,7 +134,7 @@ def build(lang, env=None):
         problems = [f"{notebook[1] if notebook else 'a notebook'}: a cell failed (tag it "
                     f"raises-exception if that is intended). {failed_cell[1]}"] + problems
     if result.returncode == 0:
-        problems += output_problems(out / "_build" / "html")
+        problems += output_problems(out / "_build" / "html") + offline_problems(out / "_build" / "html")
     if result.returncode != 0 or problems:
         # Sphinx re-reads nothing on the next run and would not repeat its warnings: forget the
         # environment so the next build reads every page again (executed notebooks stay cached)
