@@ -1,11 +1,12 @@
 """Benchmark of ``python -m autograder grade`` (not run by the tests; about 25 minutes on 2 cores).
 
-    python benchmarks/grading.py [--submissions 8]
+    python benchmarks/grading.py [--submissions 4] [--repeats 3] [--overhead-only]
 
-* overhead: grading one correct submission (1 worker, all cores) / ``jupyter nbconvert --to
-  notebook --execute`` of the same notebook with its hidden tests (what nbgrader executes);
-* throughput: N correct submissions with 1 and 2 workers, through a concurrent.futures pool
-  (``--engine local``) and through Dask's LocalCluster (submissions per minute, speed-up);
+* overhead: grading one correct submission (1 worker, all cores, --no-feedback) against the bare
+  tutorial script (benchmarks/tutorial_script.py), alternated, with where the grading time went;
+* threads: the script with TensorFlow at 1 and at 2 threads (why 2 workers can beat 2x 1 worker);
+* throughput: N correct submissions with 1 and 2 workers, through the local pool (``--repeats``
+  runs each: min and median) and through Dask's LocalCluster (once each), speed-ups;
 * re-run with nothing changed (seconds), with and without feedback + export.
 
 Writes benchmarks/results/grading.json and prints a markdown table.
@@ -104,69 +105,99 @@ def grade_command(course, workers, engine, *extra):
             "--workers", str(workers), "--engine", engine, *extra]
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--submissions", type=int, default=8)
-    parser.add_argument("--overhead-only", action="store_true",
-                        help="only the script-vs-grading ratio and its profile (about 8 minutes)")
-    args = parser.parse_args(argv)
-    n = args.submissions
-    cores = os.cpu_count()
-    top = Path(tempfile.mkdtemp(prefix="grading-bench-"))
-    results = {"machine": f"{platform.machine()}, {cores} cores, Python {platform.python_version()}",
-               "isolation": "bubblewrap box" if problem() is None else "none (--unsafe-no-sandbox)",
-               "submissions": n}
-    try:
-        # 1. overhead: the bare tutorial script and the grading of one correct submission, alternated
-        course = course_with(top, "one", 1)
-        script_runs, grade_runs = [], []
-        for _ in range(2):
-            seconds, _ = timed([sys.executable, str(SCRIPT)], top, env(cores))
-            script_runs.append(seconds)
-            shutil.rmtree(course / ".grading", ignore_errors=True)
-            seconds, _ = timed(grade_command(course, 1, "local", "--no-feedback"), course, env())
-            grade_runs.append(seconds)
-            print(f"script {script_runs[-1]:.1f} s, grading {grade_runs[-1]:.1f} s", flush=True)
-        script_s, grade_s = statistics.median(script_runs), statistics.median(grade_runs)
-        results["overhead"] = {"script_runs_s": [round(x, 1) for x in script_runs],
-                               "grade_runs_s": [round(x, 1) for x in grade_runs],
-                               "script_median_s": round(script_s, 1), "grade_median_s": round(grade_s, 1),
-                               "ratio": round(grade_s / script_s, 3), "goal": 1.15,
-                               "profile": profile(course, grade_runs[-1])}
-        again_quick, _ = timed(grade_command(course, 1, "local", "--no-feedback"), course, env())
-        again_full, _ = timed(grade_command(course, 1, "local"), course, env())
-        results["rerun_unchanged"] = [{"engine": "local", "submissions": 1,
-                                       "seconds_no_feedback": round(again_quick, 1),
-                                       "seconds_with_feedback_and_export": round(again_full, 1)}]
-        save(results)
-        print(markdown_profile(results["overhead"]), flush=True)
+def overhead(top, cores, results):
+    """The bare tutorial script and the grading of one correct submission, alternated."""
+    course = course_with(top, "one", 1)
+    script_runs, grade_runs = [], []
+    for _ in range(2):
+        seconds, _ = timed([sys.executable, str(SCRIPT)], top, env(cores))
+        script_runs.append(seconds)
+        shutil.rmtree(course / ".grading", ignore_errors=True)
+        seconds, _ = timed(grade_command(course, 1, "local", "--no-feedback"), course, env())
+        grade_runs.append(seconds)
+        print(f"script {script_runs[-1]:.1f} s, grading {grade_runs[-1]:.1f} s", flush=True)
+    script_s, grade_s = statistics.median(script_runs), statistics.median(grade_runs)
+    results["overhead"] = {"script_runs_s": [round(x, 1) for x in script_runs],
+                           "grade_runs_s": [round(x, 1) for x in grade_runs],
+                           "script_median_s": round(script_s, 1), "grade_median_s": round(grade_s, 1),
+                           "ratio": round(grade_s / script_s, 3), "goal": 1.15,
+                           "profile": profile(course, grade_runs[-1])}
+    again_quick, _ = timed(grade_command(course, 1, "local", "--no-feedback"), course, env())
+    again_full, _ = timed(grade_command(course, 1, "local"), course, env())
+    results["rerun_unchanged"] = [{"engine": "local", "submissions": 1,
+                                   "seconds_no_feedback": round(again_quick, 1),
+                                   "seconds_with_feedback_and_export": round(again_full, 1)}]
 
-        if args.overhead_only:
-            return
-        # 2. throughput
-        results["throughput"] = []
-        for engine in ("local", "dask"):
-            for workers in (1, 2):
-                course = course_with(top, f"{engine}{workers}", n)
+
+def thread_scaling(top, results):
+    """The script with TensorFlow's pools at 1 and at 2 threads, alternated: what one worker gets
+    (all cores) against what each of two workers gets (one core)."""
+    runs = {1: [], 2: []}
+    for _ in range(2):
+        for threads in (1, 2):
+            seconds, _ = timed([sys.executable, str(SCRIPT)], top, env(threads))
+            runs[threads].append(seconds)
+    one, two = statistics.median(runs[1]), statistics.median(runs[2])
+    results["threads"] = {"script_1_thread_s": [round(x, 1) for x in runs[1]],
+                          "script_2_threads_s": [round(x, 1) for x in runs[2]],
+                          "ratio_2_over_1": round(two / one, 3)}
+    print(results["threads"], flush=True)
+
+
+def throughput(top, n, repeats, results):
+    """n correct submissions with 1 and 2 workers: the local pool `repeats` times each (min and
+    median), Dask's LocalCluster once each; then a re-run with nothing changed."""
+    results["throughput"] = []
+    for engine, times in (("local", repeats), ("dask", 1)):
+        for workers in (1, 2):
+            runs = []
+            for run in range(times):
+                course = course_with(top, f"{engine}{workers}-{run}", n)
                 seconds, _ = timed(grade_command(course, workers, engine, "--no-feedback"), course, env())
-                row = {"engine": engine, "workers": workers, "seconds": round(seconds, 1),
-                       "per_minute": round(n / seconds * 60, 2)}
-                results["throughput"].append(row)
-                save(results)
-                print(row, flush=True)
-                if workers == 2:
-                    # 3. nothing changed, on this class of n
+                runs.append(seconds)
+                print(f"{engine}, {workers} worker(s), run {run + 1}: {seconds:.1f} s", flush=True)
+                if workers == 2 and run == 0:
                     quick, _ = timed(grade_command(course, workers, engine, "--no-feedback"), course, env())
                     full, _ = timed(grade_command(course, workers, engine), course, env())
                     results["rerun_unchanged"].append(
                         {"engine": engine, "submissions": n, "seconds_no_feedback": round(quick, 1),
                          "seconds_with_feedback_and_export": round(full, 1)})
                 shutil.rmtree(course, ignore_errors=True)
-        for engine in ("local", "dask"):
-            rows = {r["workers"]: r for r in results["throughput"] if r["engine"] == engine}
-            rows[2]["speedup"] = round(rows[1]["seconds"] / rows[2]["seconds"], 2)
+            median = statistics.median(runs)
+            results["throughput"].append({"engine": engine, "workers": workers, "runs_s": [round(x, 1) for x in runs],
+                                          "seconds": round(median, 1), "min_s": round(min(runs), 1),
+                                          "per_minute": round(n / median * 60, 2)})
+            save(results)
+    for engine in ("local", "dask"):
+        rows = {r["workers"]: r for r in results["throughput"] if r["engine"] == engine}
+        rows[2]["speedup"] = round(rows[1]["seconds"] / rows[2]["seconds"], 2)
+        rows[2]["speedup_of_minimums"] = round(rows[1]["min_s"] / rows[2]["min_s"], 2)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of the local pool per worker count")
+    parser.add_argument("--overhead-only", action="store_true",
+                        help="only the script-vs-grading ratio and its profile (about 5 minutes)")
+    args = parser.parse_args(argv)
+    cores = os.cpu_count()
+    top = Path(tempfile.mkdtemp(prefix="grading-bench-"))
+    results = {"machine": f"{platform.machine()}, {cores} cores, Python {platform.python_version()}",
+               "isolation": "bubblewrap box" if problem() is None else "none (--unsafe-no-sandbox)",
+               "submissions": args.submissions, "load_before": os.getloadavg()}
+    try:
+        overhead(top, cores, results)
+        save(results)
+        print(markdown_profile(results["overhead"]), flush=True)
+        if args.overhead_only:
+            return
+        thread_scaling(top, results)
+        save(results)
+        throughput(top, args.submissions, args.repeats, results)
     finally:
         shutil.rmtree(top, ignore_errors=True)
+    results["load_after"] = os.getloadavg()
     results["complete"] = True
     save(results)
     print(markdown(results))
@@ -179,12 +210,21 @@ def save(results):
 
 
 def markdown(results):
-    lines = [f"Machine: {results['machine']}; student code: {results['isolation']}.", "",
+    load = lambda key: ", ".join(f"{x:.2f}" for x in results.get(key, ()))  # noqa: E731
+    lines = [f"Machine: {results['machine']}; student code: {results['isolation']}; load average "
+             f"(1, 5, 15 min) {load('load_before')} before, {load('load_after')} after.", "",
              "| measure | value |", "|---|---|", markdown_profile(results["overhead"])]
+    threads = results.get("threads")
+    if threads:
+        lines.append(f"| tutorial script, TensorFlow at 1 thread / at 2 threads (runs) | "
+                     f"{threads['script_1_thread_s']} s / {threads['script_2_threads_s']} s: "
+                     f"2 threads take {threads['ratio_2_over_1']}x the time of 1 |")
     for row in results["throughput"]:
-        speed = f", speed-up {row['speedup']}x" if "speedup" in row else ""
-        lines.append(f"| {results['submissions']} submissions, {row['engine']}, {row['workers']} worker(s) | "
-                     f"{row['seconds']} s, {row['per_minute']} per minute{speed} |")
+        speed = (f", speed-up {row['speedup']}x (of the fastest runs {row['speedup_of_minimums']}x)"
+                 if "speedup" in row else "")
+        lines.append(f"| {results['submissions']} submissions, {row['engine']}, {row['workers']} worker(s), "
+                     f"runs {row['runs_s']} s | median {row['seconds']} s, min {row['min_s']} s, "
+                     f"{row['per_minute']} per minute{speed} |")
     for row in results["rerun_unchanged"]:
         lines.append(f"| re-run, nothing changed ({row['submissions']} submission(s), {row['engine']}) | "
                      f"{row['seconds_no_feedback']} s; {row['seconds_with_feedback_and_export']} s without "

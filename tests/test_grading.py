@@ -338,16 +338,36 @@ def test_time_limits(tmp_path):
     assert "per-cell limit and was interrupted" in html.unescape(re.sub(r"<[^>]+>", "", feedback))
 
 
-def _boxes_of(course):
-    """Processes of a grading run of ``course`` still alive: its boxes and what runs in them."""
+def _boxes_under(coordinator):
+    """The boxes a grading command started (bwrap and everything in them), still running, as
+    psutil processes: only this run's, whatever else runs on the machine."""
     import psutil
-    alive = []
-    for process in psutil.process_iter(["pid", "cmdline", "status"]):
-        command = " ".join(process.info["cmdline"] or [])
-        if process.info["status"] != psutil.STATUS_ZOMBIE and (
-                "autograder.grading.inside" in command or (str(course) in command and "bwrap" in command)):
-            alive.append((process.info["pid"], command[:120]))
-    return alive
+    try:
+        tree = psutil.Process(coordinator).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return tree if any("bwrap" in _command(p) for p in tree) else []
+
+
+def _still_running(processes):
+    """Those of ``processes`` alive now (the same process: its start time checked, not a reused PID)."""
+    return [(p.pid, _command(p)[:120]) for p in processes if _running(p) and p.is_running()]
+
+
+def _running(process):
+    import psutil
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _command(process):
+    import psutil
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return ""
 
 
 def test_killed_coordinator_leaves_nothing_running_and_resumes(tmp_path):
@@ -364,13 +384,16 @@ def test_killed_coordinator_leaves_nothing_running_and_resumes(tmp_path):
                                start_new_session=True)
     state = course / ".grading" / f"{ASSIGNMENT}.json"
     deadline = time.monotonic() + 600
-    while not (state.exists() and _boxes_of(course)) and time.monotonic() < deadline:
+    boxes = []
+    while not (state.exists() and boxes) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert state.exists() and _boxes_of(course), "no box was running after the first result"
+        boxes = _boxes_under(process.pid)
+    assert state.exists() and boxes, "no box was running after the first result"
+    assert any("autograder.grading.inside" in _command(p) for p in boxes)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     time.sleep(5)
-    assert _boxes_of(course) == []
+    assert _still_running(boxes) == []  # orphans reparented elsewhere are still found by identity
     result = grade(course, "--workers", "1")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     counts = re.search(r"(\d+) unchanged, (\d+) to record, (\d+) to grade", result.stderr).groups()
