@@ -31,7 +31,8 @@ sys.path.insert(0, str(ROOT))
 import nbformat  # noqa: E402
 
 from notebooks import NOTEBOOK, make_course, submit  # noqa: E402
-from autograder.grading.sandbox import problem, thread_env  # noqa: E402
+from autograder.grading.sandbox import problem  # noqa: E402
+from course.threads import thread_env  # noqa: E402
 
 ASSIGNMENT = "fashion_mnist_en"
 RESULTS = ROOT / "benchmarks" / "results" / "grading.json"
@@ -79,7 +80,7 @@ def env(threads=None):
     bin_dir = str(Path(sys.executable).parent)
     result = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""), TF_CPP_MIN_LOG_LEVEL="2")
     if threads:
-        result.update(thread_env(workers=1, cores=threads))
+        result.update(thread_env(1, cores=threads, most=threads))
     return result
 
 

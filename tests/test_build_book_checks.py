@@ -257,6 +257,9 @@ def test_a_page_loading_mathjax_from_a_cdn_fails_the_build(tmp_path, monkeypatch
 
 
 def test_thread_pools_share_the_cores():
-    assert build_book.thread_env(2, cores=2)["TF_NUM_INTRAOP_THREADS"] == "1"
-    assert build_book.thread_env(2, cores=8)["OMP_NUM_THREADS"] == "4"
-    assert build_book.thread_env(2, cores=1)["TF_NUM_INTEROP_THREADS"] == "1"  # never 0
+    from course.threads import MOST_THREADS, thread_env
+    assert build_book.thread_env is thread_env  # one rule for the book and the grader
+    assert thread_env(2, cores=2)["TF_NUM_INTRAOP_THREADS"] == "1"
+    assert thread_env(2, cores=8, most=8)["OMP_NUM_THREADS"] == "4"
+    assert thread_env(1, cores=8)["OMP_NUM_THREADS"] == str(MOST_THREADS)  # the lesson's model: 1
+    assert thread_env(2, cores=1)["TF_NUM_INTEROP_THREADS"] == "1"  # never 0

@@ -31,6 +31,8 @@ except ImportError:  # Windows
     fcntl = None
 from pathlib import Path
 
+from course.threads import thread_env
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 SITE = BUILD / "site"
@@ -107,15 +109,6 @@ def command(lang):
             "--toc", str(ROOT / toc), "--path-output", str(BUILD / lang), "--builder", "html"]
 
 
-def thread_env(builds_at_once, cores=None):
-    """TensorFlow's and BLAS' thread pools sized so that the builds running at once share the cores
-    (two kernels each with a pool as large as the machine only get in each other's way)."""
-    cores = cores or os.cpu_count() or 1
-    threads = str(max(1, cores // max(1, builds_at_once)))
-    return {name: threads for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS",
-                                       "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-
-
 def build(lang, env=None):
     out = BUILD / lang
     log = BUILD / "logs" / f"{lang}.log"
@@ -165,7 +158,7 @@ def build_site(fresh, serial=False):
     built = {}
     if serial:  # as before: stop at the first language that fails
         for lang in BUILDS:
-            built[lang] = build(lang)
+            built[lang] = build(lang, thread_env(1))  # the same pools as at once: the same numbers
             if built[lang] is None:
                 return 1
     else:  # both at once; each reports its own result, and a failure of either fails the build

@@ -270,11 +270,3 @@ def problem(course="."):
     except SandboxUnavailable as why:
         return str(why)
     return None
-
-
-def thread_env(workers, cores=None):
-    """TensorFlow and BLAS thread pools sized so that N workers share the cores."""
-    cores = cores or os.cpu_count() or 1
-    threads = str(max(1, cores // max(1, workers)))
-    return {"TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": threads,
-            "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}

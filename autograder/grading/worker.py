@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from course.threads import thread_env
 from fashion_mnist_student import QUIET_TENSORFLOW
 
 from .. import messages
@@ -56,7 +57,7 @@ def _environment(home, workers, sandboxed):
     return {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": INSIDE,
             "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "MPLCONFIGDIR": f"{home}/.matplotlib", "KERAS_HOME": keras_home,
-            **QUIET_TENSORFLOW, **sandbox.thread_env(workers)}
+            **QUIET_TENSORFLOW, **thread_env(workers)}
 
 
 def _unpack(path, keep):
