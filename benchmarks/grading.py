@@ -187,6 +187,8 @@ def main(argv=None):
     results = {"machine": f"{platform.machine()}, {cores} cores, Python {platform.python_version()}",
                "isolation": "bubblewrap box" if problem() is None else "none (--unsafe-no-sandbox)",
                "submissions": args.submissions, "load_before": os.getloadavg()}
+    if args.overhead_only and RESULTS.exists():  # keep the other sections of the last full run
+        results = {**json.loads(RESULTS.read_text()), **results, "overhead_only_rerun": True}
     try:
         overhead(top, cores, results)
         save(results)
