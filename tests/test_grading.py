@@ -244,6 +244,8 @@ def test_gradebook_has_every_student(batch):
     for student, (_, score) in EXPECTED.items():
         assert sum(s for s, _ in recorded[student].values()) == score, student
     assert "correct" in (course / "grades.csv").read_text()
+    report = (course / "reports" / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")  # written by grade
+    assert "vandal" in report and "forkbomb" in report
 
 
 def test_submitted_files_are_never_changed(batch):
@@ -406,8 +408,9 @@ def test_a_new_gradebook_gets_every_result_again(tmp_path):
     """After `make clean` and generate_assignment the state alone must not say 'unchanged'."""
     course = make_course(tmp_path / "course")
     submit(course, "crash", ASSIGNMENT, with_cells_replaced(solution(course), {"preprocess_images": "import os\nos._exit(1)"}))
-    first = grade(course, "--workers", "1", "--no-feedback")
+    first = grade(course, "--workers", "1", "--no-feedback", "--no-report")
     assert first.returncode == 0, first.stderr[-2000:]
+    assert not (course / "reports").exists()  # --no-report
     (course / "gradebook.db").unlink()
     nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
     again = grade(course, "--workers", "1", "--no-feedback")

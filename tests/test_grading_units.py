@@ -471,3 +471,10 @@ def test_cached_schema_validation_gives_jsonschemas_verdicts():
     with pytest.raises(jsonschema.SchemaError):
         cached.validate(good, {"type": "no such type"})
     assert cached.ValidationError is jsonschema.ValidationError
+
+
+def test_a_failing_class_report_is_a_problem_not_a_crash(tmp_path, capsys):
+    """grade writes the class report last: when it cannot (here: no gradebook), the grades stay
+    recorded and the run lists the failure among its problems (exit 1)."""
+    assert "the class report failed (exit 2)" in cli._class_report(tmp_path, "fashion_mnist_en")
+    assert cli.parse(["grade", "a", "--no-report"]).no_report and not cli.parse(["grade", "a"]).no_report

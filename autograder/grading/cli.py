@@ -44,6 +44,8 @@ def parse(argv):
                    help="run student code with your own rights, outside the box (only where the "
                         "box cannot be built, and only for code you trust)")
     g.add_argument("--no-feedback", action="store_true", help="skip generate_feedback and export")
+    g.add_argument("--no-report", action="store_true",
+                   help="skip the class report (reports/ASSIGNMENT.html, as `python -m autograder report` writes it)")
     return parser.parse_args(argv)
 
 
@@ -101,6 +103,16 @@ def _run_workers(args, to_run, state, sandboxed):
         close()
 
 
+def _class_report(course, assignment):
+    """Write the class report (autograder/report); return an error text, or None when it worked."""
+    from ..report.cli import main as report_main
+    try:
+        code = report_main(["report", assignment, "--course", str(course)])
+    except Exception as error:  # noqa: BLE001 (the grades are recorded: say so, don't lose them)
+        return f"the class report failed: {type(error).__name__}: {error}"
+    return None if code == 0 else f"the class report failed (exit {code}); the message is above"
+
+
 def _refuse(course, args):
     """The reason not to grade, or None."""
     if not (course / "gradebook.db").exists():
@@ -151,6 +163,9 @@ def grade_class(args):
     if todo and not args.no_feedback:
         problems += [error for error in (_nbgrader(course, "generate_feedback", args.assignment, "--force"),
                                          _nbgrader(course, "export")) if error]
+    report = course / "reports" / f"{args.assignment}.html"
+    if not args.no_report and (todo or not report.exists()):
+        problems += [error for error in (_class_report(course, args.assignment),) if error]
     if problems:  # on top of the table, so nobody reads the table as complete
         print(f"{len(problems)} PROBLEM(S): these grades are not complete")
         for line in problems:
