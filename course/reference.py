@@ -257,9 +257,3 @@ def accuracy_of_weights(weights):
     logits = logits_from_weights(weights, test_images)
     return float(np.mean(np.argmax(logits, axis=1) == test_labels))
 
-
-def accuracy_on_test_set(model):
-    """Accuracy on the 10,000 test images, from predictions and labels loaded here."""
-    test_images, test_labels = _scaled_test_set()
-    logits = model.predict(test_images, verbose=0)
-    return float(np.mean(np.argmax(logits, axis=1) == test_labels))

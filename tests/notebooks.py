@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -170,22 +171,17 @@ def trained_elsewhere(nb, path=PRETRAINED):
     return nb
 
 
-_pretrained = {}
-
-
+@lru_cache(maxsize=1)
 def pretrained_weights():
     """The bytes of the reference model's weights (np.savez, w0..w3), trained once per cache."""
-    if "bytes" not in _pretrained:
-        import io
+    import io
 
-        import numpy as np
+    import numpy as np
 
-        from course import reference
-        buffer = io.BytesIO()
-        weights = reference.trained_model().get_weights()
-        np.savez(buffer, **{f"w{i}": w for i, w in enumerate(weights)})
-        _pretrained["bytes"] = buffer.getvalue()
-    return _pretrained["bytes"]
+    from course import reference
+    buffer = io.BytesIO()
+    np.savez(buffer, **{f"w{i}": w for i, w in enumerate(reference.trained_model().get_weights())})
+    return buffer.getvalue()
 
 
 def scores(course_dir, assignment):
