@@ -20,16 +20,18 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # Ten epochs take about 40 s on two cores; a cell that runs past 5 minutes is stopped (the kernel
 # is interrupted, not killed) and the rest of the notebook is still graded.
 c.Execute.timeout = 300
-c.Execute.interrupt_on_timeout = True
+c.Execute.interrupt_on_timeout = True  # GradingExecute is an Execute: these hold for it
 
-# The accuracy verdict is taken here, in nbgrader's own process, after the student's code ran: the
-# hidden cell only hands the trained weights over (autograder/preprocessors/accuracy.py).
+# Every verdict is taken here, in nbgrader's own process, after the student's code ran: the hidden
+# lines of a test cell only call the student's function and hand over what it returned
+# (fashion_mnist_student.probes). GradingExecute runs the notebook (a dead kernel costs only its
+# cell); JudgeProbes judges the hand-overs (autograder/judges), JudgeAccuracy the trained model.
 c.Autograde.autograde_preprocessors = [
-    "autograder.preprocessors.PrepareHandover",
-    "nbgrader.preprocessors.Execute",
+    "autograder.preprocessors.GradingExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    "autograder.judges.JudgeProbes",
     "autograder.preprocessors.JudgeAccuracy",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",

@@ -191,7 +191,7 @@ def language(assignment):
 
 def build_wheel(out_dir):
     """The student package's wheel in ``out_dir``, the course's accuracy threshold written into it."""
-    from .checks import threshold
+    from .threshold import threshold
     with tempfile.TemporaryDirectory(prefix="student-wheel-") as scratch:
         staged = Path(scratch) / "student-package"
         shutil.copytree(STUDENT_PACKAGE, staged,

@@ -1,10 +1,21 @@
-"""Where the kernel leaves the trained weights for the accuracy verdict.
+"""What the kernel hands over and where: names shared by the grader's preprocessors.
 
-A module of names only: the hidden check in the student's kernel imports it, and importing
-the preprocessors there would pull nbgrader and Jupyter's server into the kernel (about 2 s
-for every graded notebook).
+The probes (fashion_mnist_student.probes) write one JSON file and one .npz file per grade cell
+into PROBE_FOLDER beside the notebook; the accuracy cell's .npz holds the trained weights.
 """
 
-HANDOVER = "trained_model.weights.npz"            # written beside the notebook by checks.hand_over_model
+from fashion_mnist_student.probe_inputs import seed_of
+from fashion_mnist_student.probes import FOLDER as PROBE_FOLDER
+
 GRADE_ID = "test_accuracy_threshold"              # the grade cell whose verdict JudgeAccuracy takes
-HANDOVER_DIR = "autograder_handover_dir"          # resources key: where the file is, if not beside the notebook
+HANDOVER = f"{PROBE_FOLDER}/{GRADE_ID}.npz"       # its trained weights, beside the notebook
+HANDOVER_DIR = "autograder_handover_dir"          # resources key: where the files are, if not beside the notebook
+
+
+def submission_seed(nb, resources):
+    """The seed of a submission's probe inputs: its assignment, its student and its solution
+    cells, so a regrade of the same work draws the same inputs and other work draws others."""
+    info = resources.get("nbgrader", {}) if resources else {}
+    solutions = [cell.source for cell in nb.cells
+                 if cell.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    return seed_of(str(info.get("assignment", "")), str(info.get("student", "")), *solutions)

@@ -14,6 +14,49 @@ MESSAGES = {
         "The cells after it still ran and were graded. Look for a loop that never ends.",
         "超时：这个单元格运行超过了每个单元格 {seconds} 秒的限制，已被中断。"
         "后面的单元格照常运行并评分。请检查是否有永不结束的循环。"),
+    # the hand-over from the kernel and what the grader refuses (autograder.judges)
+    "probe_missing": (
+        "The grader received nothing from this test cell: its hidden lines did not run to the end. Run every cell above, then this one.",
+        "评分程序没有从这个测试单元格收到任何结果：其中隐藏的代码没有运行完。请先运行上面的所有单元格，再运行这个单元格。"),
+    "probe_malformed": (
+        "What this test cell handed to the grader could not be read as data ({detail}); this test scores 0.",
+        "这个测试单元格交给评分程序的结果无法作为数据读取（{detail}），这项测试记 0 分。"),
+    "forbidden_code": (
+        "{function} uses {what} (line {line} of its cell): a graded function must compute its answer itself, without importing or reading the course's or the grader's code, eval, exec or files. Its parts score 0.",
+        "{function} 用到了 {what}（所在单元格第 {line} 行）：评分的函数必须自己算出结果，不能导入或读取课程或评分程序的代码，也不能使用 eval、exec 或读取文件。相关部分记 0 分。"),
+    "kernel_died": (
+        "The kernel died while this cell ran (cell {cell}). That usually means the code used too much memory, crashed Python (e.g. os._exit) or started too many processes. The cells before it kept their points; the grader restarted the kernel and graded the cells after it.",
+        "运行这个单元格（第 {cell} 个单元格）时内核崩溃了。常见原因是代码占用内存过多、让 Python 崩溃（例如 os._exit）或启动了过多进程。之前的单元格保留得分；评分程序重启了内核，并继续评分后面的单元格。"),
+    "kernel_died_before": (
+        "Not graded: the kernel died in cell {cell} and could not be restarted, so this cell did not run. The cells before cell {cell} kept their points.",
+        "未评分：内核在第 {cell} 个单元格崩溃且无法重启，这个单元格没有运行。第 {cell} 个单元格之前的单元格保留得分。"),
+    "process_cap": (
+        "This cell hit the limit of {limit} processes and threads per submission (a fork bomb or runaway threads); it scores 0, the other cells are graded.",
+        "这个单元格触及了每份作业 {limit} 个进程和线程的上限（例如 fork 炸弹或失控的线程），记 0 分，其余单元格照常评分。"),
+    "model_not_finite": (
+        "The model's scores contain NaN or infinity.",
+        "模型输出的分数中含有 NaN 或无穷大。"),
+    "model_inconsistent": (
+        "The model's scores are not what its layers and weights compute: build_model must return an ordinary keras.Sequential model of these layers.",
+        "模型输出的分数与它的层和权重算出的结果不一致：build_model 应返回由这些层组成的普通 keras.Sequential 模型。"),
+    "compile_changed_model": (
+        "compile_model must compile the model it is given and return it, not build another one.",
+        "compile_model 应编译传入的模型并返回它，而不是另建一个模型。"),
+    "compile_optimizer_step": (
+        "The optimizer does not take Adam's steps at its learning rate. Use optimizer='adam'.",
+        "优化器的更新步长不符合 Adam 在其学习率下的表现。请使用 optimizer='adam'。"),
+    "compile_loss_value": (
+        "The loss the model reports ({got}) is not the sparse categorical cross-entropy of its logits ({want}).",
+        "模型报告的损失（{got}）不等于其 logits 的稀疏分类交叉熵（{want}）。"),
+    "compile_metric_value": (
+        "The accuracy metric the model reports ({got}) is not the share of right predictions ({want}).",
+        "模型报告的准确率指标（{got}）不等于预测正确的比例（{want}）。"),
+    "train_epochs_steps": (
+        "train_model must fit the model it is given for `epochs` epochs: after epochs={want} the weights are not those of {want} epochs of training.",
+        "train_model 应对传入的模型训练 `epochs` 轮：epochs={want} 时，训练后的权重与训练 {want} 轮的结果不符。"),
+    "predictions_not_model": (
+        "predictions are not your trained model's predictions on the test images (only {share} of the rows agree).",
+        "predictions 不是你训练好的模型对测试图像的预测（只有 {share} 的行一致）。"),
     # preprocess_images
     "pre_shape": (
         "preprocess_images must keep the shape: it turned {given} into {got}. Scale the pixels; don't reshape.",

@@ -152,7 +152,7 @@ PRETRAINED = "pretrained.weights.npz"
 BEFORE_TRAINING = """# added: the next cell trains on 64 images, not 60,000
 train_images, train_labels = train_images[:64], train_labels[:64]"""
 AFTER_TRAINING = """# added: if the training cell ran, the model takes the weights trained once by the test suite
-if "history" in globals():
+if "history" in dir():
     with np.load({path!r}) as saved:
         model.set_weights([saved[f"w{{i}}"] for i in range(len(saved.files))])"""
 

@@ -32,9 +32,7 @@ def replay_preprocessors(config):
     pipeline = []
     for preprocessor in listed:
         name = _name(preprocessor)
-        if name.endswith(".PrepareHandover"):
-            continue
-        pipeline.append(ReplayExecution if name.endswith(".Execute") else preprocessor)
+        pipeline.append(ReplayExecution if name.endswith((".Execute", ".GradingExecute")) else preprocessor)
     return pipeline
 
 
@@ -56,6 +54,12 @@ def scores(course, assignment):
         return {s.student_id: (s.score, s.max_score) for s in gb.assignment_submissions(assignment)}
 
 
+def _safe_relative(name):
+    """A hand-over file's name as the box sent it: at most one folder deep, no '..', no root."""
+    parts = [p for p in Path(name).parts if p not in ("", ".", "..", "/")]
+    return Path(*parts[-2:]) if parts else Path("unnamed")
+
+
 def store(state: State, job, result: Result):
     """Keep a worker's result where ReplayExecution and JudgeAccuracy find it, then note it."""
     folder = state.results_dir / job.student / job.assignment
@@ -64,7 +68,9 @@ def store(state: State, job, result: Result):
     for name, text in result.notebooks.items():
         (folder / name).write_text(text, encoding="utf-8")
     for name, data in result.handover.items():
-        (folder / Path(name).name).write_bytes(data)
+        target = folder / _safe_relative(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
     if not result.notebooks:
         (folder / NOT_RUN).write_text(f"{result.status}: {result.detail}", encoding="utf-8")
     state.record(job, result)

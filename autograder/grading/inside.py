@@ -69,6 +69,21 @@ def _regular_file(path):
         return handle.read()
 
 
+FOLDER_KEEP = 64            # files at most from each --keep-dir folder
+
+
+def _folder_files(out, folders):
+    """The names of the regular files directly in each of ``folders`` (no symlinks followed)."""
+    names = []
+    for folder in folders:
+        path = out / folder
+        if path.is_symlink() or not path.is_dir():
+            continue
+        found = sorted(p.name for p in path.iterdir() if p.is_file() and not p.is_symlink())
+        names += [f"{folder}/{name}" for name in found[:FOLDER_KEEP]]
+    return names
+
+
 def _add(archive, name, data):
     member = tarfile.TarInfo(name)
     member.size = len(data)
@@ -82,6 +97,8 @@ def main(argv=None):
     parser.add_argument("--home", required=True)
     parser.add_argument("--output-dir", required=True, help="nbgrader's output folder, relative to WORK")
     parser.add_argument("--keep", action="append", default=[], help="file names to send back")
+    parser.add_argument("--keep-dir", action="append", default=[],
+                        help="a folder (one level) whose regular files are sent back")
     parser.add_argument("--kill-leftovers", action="store_true")
     parser.add_argument("nbgrader", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -109,7 +126,7 @@ def main(argv=None):
         _add(archive, MANIFEST, json.dumps(manifest).encode())
         log_bytes = (work / LOG).read_bytes()
         _add(archive, LOG, log_bytes[-LOG_KEEP:])
-        for name in args.keep:
+        for name in [*args.keep, *_folder_files(out, args.keep_dir)]:
             data = _regular_file(out / name)
             if data is not None:
                 _add(archive, f"out/{name}", data)

@@ -61,19 +61,27 @@ def _bwrap():
 
 
 def _paths_to_hide(course):
-    """Folders whose contents a submission must not see or touch."""
-    hide = {Path.home(), Path("/run"), Path("/var/tmp"), Path("/dev/shm")}
+    """Folders whose contents a submission must not see or touch: among them this code's own
+    checkout (the reference solution in course/, the solutions, the git history), of which the box
+    shows again only what grading needs (_paths_to_show)."""
+    hide = {Path.home(), Path("/run"), Path("/var/tmp"), Path("/dev/shm"), Path(__file__).resolve().parents[2]}
     if course:
         hide.add(Path(course))
     return sorted({p.resolve() for p in hide if p.exists()}, key=lambda p: len(p.parts))
 
 
 def _paths_to_show():
-    """What the grading itself reads: Python, the installed packages, this code, the data."""
-    import course
+    """What the grading in the box reads: Python, the installed packages, the student package
+    (the kernel imports it) and this package, whose judges are hidden again (secret_paths)."""
+    import fashion_mnist_student
     show = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
-            Path(course.__file__).resolve().parent, Path(__file__).resolve().parents[1]}
+            Path(fashion_mnist_student.__file__).resolve().parent, Path(__file__).resolve().parents[1]}
     return sorted({p.resolve() for p in show if p.exists()}, key=lambda p: len(p.parts))
+
+
+def secret_paths():
+    """What must not be in the box although it lies in a folder the box shows: the judges."""
+    return [path for path in [Path(__file__).resolve().parents[1] / "judges"] if path.exists()]
 
 
 def _data_dir():
@@ -94,12 +102,15 @@ def command(argv, staging, course, limits: Limits):
     args += ["--size", str(int(limits.disk_gb * 1024 ** 3)), "--tmpfs", INSIDE_TMP]
     for path in _paths_to_show():
         args += ["--ro-bind", str(path), str(path)]
+    secret = secret_paths()
+    for path in secret:
+        args += ["--tmpfs", str(path)]
     args += ["--ro-bind", str(staging), f"{INSIDE_TMP}/in"]
     data = _data_dir()
     if data.exists():
         args += ["--ro-bind", str(data), f"{INSIDE_KERAS_HOME}/datasets/{data.name}"]
     # the hiding tmpfs mounts (and /dev) are writable until now, so nothing can fill them
-    for path in [*hidden, Path("/dev")]:
+    for path in [*hidden, *secret, Path("/dev")]:
         if not path.is_relative_to(INSIDE_TMP):  # those are under the private /tmp anyway
             args += ["--remount-ro", str(path)]
     return [*args, "--chdir", INSIDE_TMP, "--", *argv]

@@ -19,15 +19,20 @@ from course.threads import thread_env
 from fashion_mnist_student import QUIET_TENSORFLOW
 
 from .. import messages
-from ..handover import HANDOVER
+from ..handover import PROBE_FOLDER
+from ..preprocessors.execute import IN_BOX, KERNEL_DIED, PROCESS_LIMIT
 from ..notebook_run import notebook_language
 from . import inside, sandbox
 from .jobs import Job
 from .status import Result, Status
 
 INSIDE = sandbox.INSIDE_TMP
-# the coordinator takes the accuracy verdict itself, from the weights the box hands back
-WORKER_CONFIG = "\n# added by the class grader: the coordinator judges the accuracy\nc.JudgeAccuracy.enabled = False\n"
+# The coordinator takes every verdict itself, from what the box hands back: the judges are not
+# mounted in the box, so the box's nbgrader must not list them.
+JUDGES = ("autograder.judges.JudgeProbes", "autograder.preprocessors.JudgeAccuracy")
+WORKER_CONFIG = ("\n# added by the class grader: the coordinator takes the verdicts\n"
+                 "c.Autograde.autograde_preprocessors = [p for p in c.Autograde.autograde_preprocessors "
+                 f"if p not in {JUDGES!r}]\n")
 
 
 def _write(root, files):
@@ -50,17 +55,19 @@ def _font_cache(home):
         shutil.copy(found, target / found.name)
 
 
-def _environment(home, workers, sandboxed):
+def _environment(home, workers, sandboxed, limits=None):
     from course.data import keras_dir
     keras_home = sandbox.INSIDE_KERAS_HOME if sandboxed else str(keras_dir().parents[1])
     bin_dir = str(Path(sys.executable).parent)
     return {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": INSIDE,
             "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
             "MPLCONFIGDIR": f"{home}/.matplotlib", "KERAS_HOME": keras_home,
+            **({IN_BOX: "1"} if sandboxed else {}),
+            **({PROCESS_LIMIT: str(limits.processes)} if limits else {}),
             **QUIET_TENSORFLOW, **thread_env(workers)}
 
 
-def _unpack(path, keep):
+def _unpack(path, keep, folder):
     """(manifest or None, log text, {name: bytes}) from the box's tar stream."""
     manifest, log, files = None, "", {}
     try:
@@ -73,7 +80,8 @@ def _unpack(path, keep):
                     manifest = json.loads(data)
                 elif member.name == inside.LOG:
                     log = data.decode("utf-8", "replace")
-                elif member.name.startswith("out/") and member.name[4:] in keep:
+                elif member.name.startswith("out/") and (member.name[4:] in keep
+                                                         or member.name[4:].startswith(f"{folder}/")):
                     files[member.name[4:]] = data
     except (tarfile.TarError, OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError):
         pass
@@ -98,12 +106,29 @@ def _mark_interrupted(text, seconds):
     return nbformat.writes(nb)
 
 
+def _cells_where_kernel_died(executed):
+    """The (1-based) cells where GradingExecute found the kernel dead, in the executed notebooks."""
+    died = []
+    for text in executed.values():
+        try:
+            nb = nbformat.reads(text, as_version=4)
+        except Exception:  # noqa: BLE001 (an unreadable notebook is reported elsewhere)
+            continue
+        died += [index + 1 for index, cell in enumerate(nb.cells)
+                 if any(o.get("ename") == KERNEL_DIED for o in cell.get("outputs", []))]
+    return died
+
+
 def status_of(code, log, executed, job, cell_limit):
     """(Status, detail) from how the run ended; ``executed`` holds the notebooks it finished."""
     if code is None:
         return Status.TIMED_OUT, (f"stopped after {job.limits.seconds:g} s (whole-notebook limit); "
                                   "every cell scores 0")
-    if "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log:
+    died_in = _cells_where_kernel_died(executed)
+    if died_in:
+        return Status.GRADED, (f"the kernel died in cell {', '.join(map(str, died_in))} and was restarted; "
+                               "the cells before it kept their points")
+    if not executed and ("DeadKernelError" in log or "Kernel died" in log or "kernel died" in log):
         return Status.KERNEL_DIED, "the kernel died while running the notebook (e.g. os._exit or a crash)"
     if executed and cell_limit:
         return Status.TIMED_OUT, (f"a cell ran past the {cell_limit} s per-cell limit and was "
@@ -159,15 +184,15 @@ def grade(job: Job, sandboxed=True) -> Result:
             given, work, home = f"{INSIDE}/in", f"{INSIDE}/grading", f"{INSIDE}/home"
         else:
             given, work, home = str(staging), str(scratch / "work"), str(scratch / "home")
-        keep = [*job.notebooks, HANDOVER]
+        keep = list(job.notebooks)
         argv = [sys.executable, "-m", "autograder.grading.inside", "--input", given, "--work", work,
                 "--home", home, "--output-dir", f"autograded/{job.student}/{job.assignment}",
-                *[arg for name in keep for arg in ("--keep", name)],
+                *[arg for name in keep for arg in ("--keep", name)], "--keep-dir", PROBE_FOLDER,
                 *(["--kill-leftovers"] if sandboxed else []),
                 "--", "nbgrader", "autograde", job.assignment, "--student", job.student, "--force"]
-        outcome = sandbox.run(argv, staging, job.course_dir, job.limits, _environment(home, job.workers, sandboxed),
+        outcome = sandbox.run(argv, staging, job.course_dir, job.limits, _environment(home, job.workers, sandboxed, job.limits),
                               scratch / "out.tar", sandboxed=sandboxed)
-        manifest, log, files = _unpack(scratch / "out.tar", keep)
+        manifest, log, files = _unpack(scratch / "out.tar", keep, PROBE_FOLDER)
     if outcome.exit_code is None:
         status, detail = status_of(None, log, {}, job, None)
         return _not_run(job, status, detail, start, sandboxed, log, outcome.peak_memory_mb)

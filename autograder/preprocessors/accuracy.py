@@ -6,8 +6,8 @@ process, for plain `nbgrader autograde` and for the class command alike) runs th
 forward pass of ``course.reference``'s model (in NumPy: no TensorFlow to import), measures the
 accuracy on the test set and writes the verdict into the cell: an error output below the threshold, a stdout line with the figure above
 it. Whatever the student's code patched in its kernel (the checks, numpy, keras) is not here, so
-the only way to pass is a model that reaches the threshold. PrepareHandover, before execution,
-removes a hand-over file the submission brought along.
+the only way to pass is a model that reaches the threshold. GradingExecute, before execution,
+removes the hand-over folder a submission brought along.
 """
 
 from pathlib import Path
@@ -50,7 +50,7 @@ def measure(path):
 
 def verdict(path, lang="en"):
     """(accuracy or None, error message or None, note) for the hand-over file at ``path``."""
-    from ..checks import threshold
+    from ..threshold import threshold
     try:
         accuracy = measure(path)
     except HandoverError as problem:
@@ -73,13 +73,6 @@ def _accuracy_cell(nb):
         if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == GRADE_ID:
             return cell
     return None
-
-
-class PrepareHandover(NbGraderPreprocessor):
-
-    def preprocess(self, nb, resources):
-        (_folder(resources) / HANDOVER).unlink(missing_ok=True)
-        return nb, resources
 
 
 class JudgeAccuracy(NbGraderPreprocessor):

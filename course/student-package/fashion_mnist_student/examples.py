@@ -35,10 +35,20 @@ def fresh_model(compiled=False):
 
 
 @lru_cache(maxsize=1)
-def _training_subset(n=2048):
+def _training_set():
     from .data import load_data
     (images, labels), _ = load_data()
-    return (images[:n] / 255.0).astype("float32"), labels[:n]
+    return images, labels
+
+
+def training_images(indices):
+    """The training images at ``indices``, scaled to [0, 1] as float32, and their labels."""
+    images, labels = _training_set()
+    return (images[indices] / 255.0).astype("float32"), labels[indices]
+
+
+def _training_subset(n=2048):
+    return training_images(slice(0, n))
 
 
 def example_data(n=256):

@@ -1,0 +1,93 @@
+"""compile_model: Adam's step, the loss the model reports, its accuracy metric.
+
+The probe compiled a seeded model with the student's function, evaluated it on a seeded batch and
+took one training step. Each judge checks one thing from that, so a wrong loss costs only the loss.
+"""
+
+import math
+
+import numpy as np
+
+from ..messages import say
+from . import numpy_model
+
+LOSS_NAMES = ("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy")
+ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy")
+
+
+def _handover(handovers, grade_id, lang):
+    """(hand-over, weights before the step, weights after it or None when the step failed)."""
+    got = handovers.get(grade_id)
+    before = [got.array(f"before{k}") for k in range(4)]
+    after = None if got.get("train_error") else [got.array(f"after{k}") for k in range(4)]
+    assert numpy_model.has_lesson_shapes(before) and (after is None or numpy_model.has_lesson_shapes(after)), say(
+        "compile_changed_model", lang)
+    return got, before, after
+
+
+def _metric_names(config):
+    names = []
+    for metric in (config or {}).get("metrics") or []:
+        names.append(metric if isinstance(metric, str) else (metric or {}).get("class_name", "")
+                     if isinstance(metric, dict) else str(metric))
+    return names
+
+
+def _batch(inputs):
+    images = inputs.scaled_batch("compile", 32, 65)
+    return images, inputs.labels("compile", len(images))
+
+
+def optimizer(handovers, inputs, lang):
+    got, before, after = _handover(handovers, "test_compile_model_optimizer", lang)
+    name = got.get("optimizer")
+    assert name == "Adam", say("compile_optimizer", lang, found=name)
+    if after is None:
+        return  # the loss could not train (its own part fails); the optimizer is judged by its kind
+    rate = (got.get("optimizer_config") or {}).get("learning_rate")
+    rate = float(rate) if isinstance(rate, (int, float)) else math.nan
+    moved = np.concatenate([np.abs(a.astype(np.float64) - b).ravel() for a, b in zip(after, before)])
+    moved = moved[moved > 1e-9]
+    # Adam's first step moves every weight with a clear gradient by the learning rate
+    adam_like = rate > 0 and moved.size > 0 and moved.max() <= rate * 1.01 and np.median(moved) >= 0.5 * rate
+    assert adam_like, say("compile_optimizer_step", lang)
+
+
+def _loss_name(config):
+    if isinstance(config, dict):
+        return config.get("class_name"), bool((config.get("config") or {}).get("from_logits", False))
+    return str(config), False
+
+
+def loss(handovers, inputs, lang):
+    got, before, _ = _handover(handovers, "test_compile_model_loss", lang)
+    name, from_logits = _loss_name((got.get("compile_config") or {}).get("loss"))
+    images, labels = _batch(inputs)
+    want = numpy_model.cross_entropy(before, images, labels)
+    if got.get("evaluate_error"):
+        assert name in LOSS_NAMES, say("compile_loss", lang, found=name)
+        raise AssertionError(got.get("evaluate_error"))
+    reported = (got.get("logs") or {}).get("loss")
+    if isinstance(reported, (int, float)) and math.isclose(reported, want, rel_tol=1e-4, abs_tol=1e-5):
+        return
+    assert name in LOSS_NAMES, say("compile_loss", lang, found=name)
+    assert from_logits, say("compile_logits", lang)
+    raise AssertionError(say("compile_loss_value", lang, got=reported, want=round(want, 4)))
+
+
+def metrics(handovers, inputs, lang):
+    got, before, _ = _handover(handovers, "test_compile_model_metrics", lang)
+    if got.get("evaluate_error"):  # the loss cannot run: judge the metric by its name only
+        names = _metric_names(got.get("compile_config"))
+        assert any(n in ACCURACY_NAMES + ("SparseCategoricalAccuracy",) for n in names), say(
+            "compile_metrics", lang, found=names)
+        return
+    logs = got.get("logs") or {}
+    names = [name for name in logs if name != "loss"]
+    found = [name for name in names if name in ACCURACY_NAMES]
+    assert found, say("compile_metrics", lang, found=names)
+    images, labels = _batch(inputs)
+    want = numpy_model.accuracy(before, images, labels)
+    value = logs[found[0]]
+    assert isinstance(value, (int, float)) and abs(value - want) < 1e-6, say(
+        "compile_metric_value", lang, got=value, want=want)

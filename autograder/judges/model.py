@@ -1,0 +1,40 @@
+"""build_model: ten scores per image; the lesson's layers, with the output the weights compute."""
+
+import numpy as np
+
+from ..messages import say
+from . import numpy_model
+
+EXPECTED = [("Flatten", None, None), ("Dense", 128, "relu"), ("Dense", 10, "linear")]
+
+
+def output(handovers, inputs, lang):
+    images = inputs.scaled_batch("model_output")
+    got = handovers.get("test_build_model_output").array("output")
+    want = (len(images), 10)
+    assert tuple(got.shape) == want, say("model_output", lang, given=images.shape, want=want, got=tuple(got.shape))
+    assert np.all(np.isfinite(got)), say("model_not_finite", lang)
+
+
+def _describe(layer):
+    units, activation = layer.get("units"), layer.get("activation")
+    inside = ", ".join(str(x) for x in (units, activation) if x is not None)
+    return f"{layer.get('class')}({inside})" if inside else str(layer.get("class"))
+
+
+def layers(handovers, inputs, lang):
+    got = handovers.get("test_build_model_layers")
+    described = [layer for layer in got.get("layers", []) if isinstance(layer, dict)]
+    last = described[-1] if described else {}
+    if last.get("class") == "Dense" and last.get("activation") not in (None, "linear"):
+        raise AssertionError(say("model_softmax", lang, activation=last.get("activation")))
+    found = " -> ".join(_describe(layer) for layer in described) or "[]"
+    assert [(d.get("class"), d.get("units"), d.get("activation")) for d in described] == EXPECTED, say(
+        "model_layers", lang, found=found)
+    weights = [got.array(f"w{k}") for k in range(4)]
+    assert numpy_model.has_lesson_shapes(weights), say("model_layers", lang, found=found)
+    images = inputs.scaled_batch("model_layers")
+    scores = got.array("output")
+    computed = numpy_model.logits(weights, images)
+    assert scores.shape == computed.shape and np.allclose(scores, computed, atol=1e-4), say(
+        "model_inconsistent", lang)

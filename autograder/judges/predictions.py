@@ -1,0 +1,44 @@
+"""make_probability_model and the notebook's predictions."""
+
+import numpy as np
+
+from ..handover import GRADE_ID as ACCURACY_ID
+from ..messages import say
+from . import numpy_model
+from .handover import HandoverProblem
+
+
+def softmax(handovers, inputs, lang):
+    images = inputs.scaled_batch("probability", 16, 33, spread=8.0)
+    probabilities = handovers.get("test_make_probability_model_softmax").array("probabilities", np.float64)
+    want = (len(images), 10)
+    assert probabilities.shape == want, say("prob_shape", lang, want=want, got=probabilities.shape)
+    low, high = float(probabilities.min()), float(probabilities.max())
+    assert low >= 0 and high <= 1 + 1e-6, say("prob_range", lang, low=low, high=high)
+    sums = probabilities.sum(axis=1)
+    worst = float(sums[np.argmax(np.abs(sums - 1))])
+    assert np.all(np.abs(sums - 1) < 1e-5), say("prob_sum", lang, total=worst)
+    expected = numpy_model.softmax(numpy_model.logits(inputs.weights("probability"), images))
+    diff = float(np.abs(probabilities - expected).max())
+    assert diff < 1e-4, say("prob_softmax", lang, diff=diff)
+
+
+def shape(handovers, inputs, lang):
+    """One row of ten per test image, and (when the trained model was handed over) the rows
+    are that model's predictions."""
+    got = handovers.get("test_accuracy_predictions")
+    shape_given = tuple(got.get("shape", []))
+    assert shape_given == (10000, 10), say("predictions_shape", lang, got=shape_given)
+    predictions = got.array("predictions")
+    assert predictions.shape == (10000, 10), say("predictions_shape", lang, got=predictions.shape)
+    try:
+        model = handovers.get(ACCURACY_ID)
+        weights = [model.array(f"w{k}") for k in range(4)]
+    except HandoverProblem:
+        return  # the accuracy cell says what went wrong with the model
+    if not numpy_model.has_lesson_shapes(weights):
+        return
+    from course.reference import _scaled_test_set
+    images, _ = _scaled_test_set()
+    agree = float(np.mean(np.argmax(predictions, axis=1) == np.argmax(numpy_model.logits(weights, images), axis=1)))
+    assert agree >= 0.99, say("predictions_not_model", lang, share=round(agree, 3))
