@@ -54,42 +54,18 @@ MESSAGES = {
     "train_epochs_steps": (
         "train_model must fit the model it is given for `epochs` epochs: after epochs={want} the weights are not those of {want} epochs of training.",
         "train_model 应对传入的模型训练 `epochs` 轮：epochs={want} 时，训练后的权重与训练 {want} 轮的结果不符。"),
+    "train_not_given_model": (
+        "train_model must train the model it is given (model.fit on that model), not another one.",
+        "train_model 应训练传入的模型（对它调用 model.fit），而不是另一个模型。"),
     "predictions_not_model": (
         "predictions are not your trained model's predictions on the test images (only {share} of the rows agree).",
         "predictions 不是你训练好的模型对测试图像的预测（只有 {share} 的行一致）。"),
     # preprocess_images
-    "pre_shape": (
-        "preprocess_images must keep the shape: it turned {given} into {got}. Scale the pixels; don't reshape.",
-        "preprocess_images 不应改变形状：输入 {given}，输出却是 {got}。只需缩放像素值，不要改变形状。"),
-    "pre_float": (
-        "preprocess_images must return floating-point values, got dtype {dtype}. Divide by 255.0.",
-        "preprocess_images 应返回浮点数，实际的 dtype 是 {dtype}。请除以 255.0。"),
-    "pre_range": (
-        "Pixel values must be in [0, 1]; the largest was {high} and the smallest {low}. Divide by 255.",
-        "像素值应在 [0, 1] 之间；最大值是 {high}，最小值是 {low}。请除以 255。"),
-    "pre_ends": (
-        "255 must become 1.0 and 0 must stay 0.0; got {one} and {zero}. Divide by 255, nothing else.",
-        "255 应变成 1.0，0 应保持 0.0；实际得到 {one} 和 {zero}。只需除以 255。"),
-    "pre_mutates": (
-        "preprocess_images changed the array it was given. Return a new array (images / 255.0) instead of changing images in place.",
-        "preprocess_images 修改了传入的数组。请返回一个新数组（images / 255.0），不要原地修改 images。"),
     # build_model
     "model_layers": (
         "The model's layers must be Flatten -> Dense(128, relu) -> Dense(10); found {found}.",
         "模型的层应为 Flatten -> Dense(128, relu) -> Dense(10)；实际是 {found}。"),
     # compile_model
-    "compile_optimizer": (
-        "The optimizer must be Adam, found {found}. Use optimizer='adam'.",
-        "优化器应为 Adam，实际是 {found}。请使用 optimizer='adam'。"),
-    "compile_loss": (
-        "The loss must be sparse categorical cross-entropy (labels are integers 0..9), found {found}.",
-        "损失函数应为稀疏分类交叉熵（标签是 0..9 的整数），实际是 {found}。"),
-    "compile_logits": (
-        "The model outputs logits (Dense(10) with no activation), so the loss needs from_logits=True: keras.losses.SparseCategoricalCrossentropy(from_logits=True).",
-        "模型输出的是 logits（Dense(10) 没有激活函数），所以损失函数需要 from_logits=True：keras.losses.SparseCategoricalCrossentropy(from_logits=True)。"),
-    "compile_metrics": (
-        "Accuracy must be tracked: pass metrics=['accuracy'] (found {found}).",
-        "需要跟踪准确率：请传入 metrics=['accuracy']（实际是 {found}）。"),
     # train_model
     "train_epochs": (
         "train_model was asked for {want} epochs but trained {got}. Pass epochs=epochs to model.fit.",
@@ -98,12 +74,6 @@ MESSAGES = {
         "The loss did not go down during training ({first:.3f} -> {last:.3f}). Train on the images and labels you are given.",
         "训练过程中损失没有下降（{first:.3f} -> {last:.3f}）。请用传入的图像和标签进行训练。"),
     # make_probability_model
-    "prob_range": (
-        "Probabilities must lie in [0, 1]; found values from {low:.3f} to {high:.3f}. Add a Softmax layer after the model.",
-        "概率应在 [0, 1] 之间；实际范围是 {low:.3f} 到 {high:.3f}。请在模型后面加一个 Softmax 层。"),
-    "prob_sum": (
-        "Each row of probabilities must sum to 1; a row summed to {total:.4f}. Add a Softmax layer after the model.",
-        "每一行概率之和应为 1；有一行的和是 {total:.4f}。请在模型后面加一个 Softmax 层。"),
     "prob_softmax": (
         "The probabilities are not the softmax of the model's logits (largest difference {diff:.3g}). Use exactly one Softmax layer: keras.Sequential([model, keras.layers.Softmax()]).",
         "输出的概率不等于模型 logits 的 softmax（最大差值 {diff:.3g}）。请只加一个 Softmax 层：keras.Sequential([model, keras.layers.Softmax()])。"),

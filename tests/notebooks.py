@@ -59,8 +59,29 @@ WRONG = {
 }
 
 
+SEVEN = ("preprocess_images", "build_model", "compile_model", "train_model", "make_probability_model",
+         "plot_image", "plot_value_array")
+# submissions that try to earn points they did not work for: {name: {solution grade_id: source}}
+ATTACKS = {
+    # each solution cell a one-line import of the reference solution (24/24 before issue #16)
+    "importer": {name: f"from course.reference import {name}" for name in SEVEN},
+    # the first function turns every probe off; the others are the release's stubs
+    "patcher": {"preprocess_images": (
+        "def preprocess_images(images):\n"
+        "    import fashion_mnist_student.probes as p\n"
+        "    for name in dir(p):\n"
+        "        if not name.startswith('_'):\n"
+        "            setattr(p, name, lambda *a, **k: None)\n"
+        "    return images / 255.0"),
+        **{name: f"def {name}(*args, **kwargs):\n    raise NotImplementedError()" for name in SEVEN[1:]}},
+}
+# the kernel dies in the last part: plot_value_array ends its own process whenever it is called
+CRASH_LATE = {"plot_value_array": "def plot_value_array(i, predictions_array, true_label):\n"
+                                  "    import os\n    os._exit(1)"}
+
+
 # what must never reach a student: nbgrader's markers and the first hidden line of the accuracy cell
-LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "checks.hand_over_model")
+LEAK_MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "probes.hand_over_model")
 
 
 def secret_lines(lang):

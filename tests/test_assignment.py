@@ -14,8 +14,8 @@ import re
 import nbformat
 import pytest
 
-from notebooks import (NOTEBOOK, WRONG, failed, make_course, nbgrader, scores, submit,
-                       trained_elsewhere, with_cells_replaced)
+from notebooks import (ATTACKS, CRASH_LATE, NOTEBOOK, WRONG, failed, make_course, nbgrader, scores,
+                       submit, trained_elsewhere, with_cells_replaced)
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +35,9 @@ def graded(tmp_path_factory):
     for name, (replacements, _) in WRONG.items():
         wrong = with_cells_replaced(solution["en"], replacements)
         submit(course, name, "fashion_mnist_en", wrong if name == "no_scaling" else trained_elsewhere(wrong))
+
+    for name, replacements in {**ATTACKS, "crash_late": CRASH_LATE}.items():
+        submit(course, name, "fashion_mnist_en", trained_elsewhere(with_cells_replaced(solution["en"], replacements)))
 
     tampered = trained_elsewhere(solution["en"])
     for cell in tampered.cells:
@@ -69,6 +72,26 @@ def test_wrong_implementation_loses_exactly_its_part(graded, name):
     assert failed(graded[1]["en"][name]) == WRONG[name][1]
 
 
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_reaching_for_the_course_or_turning_the_probes_off_earns_nothing(graded, name):
+    """Plain `nbgrader autograde`, where the kernel shares the instructor's environment: the
+    one-line imports of the reference and the probes patched away score 0 on all 15 cells."""
+    cells = graded[1]["en"][name]
+    assert sum(score for score, _ in cells.values()) == 0, cells
+
+
+def test_a_kernel_killed_in_the_last_part_keeps_the_parts_before_it(graded):
+    cells = graded[1]["en"]["crash_late"]
+    assert failed(cells) == {"test_plot_value_array"}, cells   # 22/24: plot_image still counts
+    text = page_text(graded[0] / "feedback" / "crash_late" / "fashion_mnist_en" / NOTEBOOK.replace(".ipynb", ".html"))
+    assert "The kernel died while this cell ran" in text
+
+
+def test_feedback_of_a_cheat_says_why(graded):
+    text = page_text(graded[0] / "feedback" / "importer" / "fashion_mnist_en" / NOTEBOOK.replace(".ipynb", ".html"))
+    assert "must compute its answer itself" in text and "def compile_model(model):\n    model.compile" not in text
+
+
 def test_edited_and_deleted_test_cells_are_restored_and_graded(graded):
     cells = graded[1]["en"]["tampered"]
     # nbgrader puts locked grade cells back from the source: the edit and the deletion don't help
@@ -87,9 +110,9 @@ def test_feedback_explains_failures_without_hidden_test_source(graded):
              for path in (course / "feedback").glob("*/fashion_mnist_en/*.html")}
     assert {"solution", "release", "no_scaling", *WRONG} <= set(pages)
     for student, text in pages.items():
-        assert "checks.quick_preprocess_images(preprocess_images" in text, student  # the visible line is shown
+        assert "checks.quick_preprocess_images_range(preprocess_images" in text, student  # the visible line is shown
         assert "HIDDEN TESTS" not in text, student
-        assert not re.search(r"checks\.(preprocess_images_range|hand_over_model|plot_image_label)\(",
+        assert not re.search(r"probes\.(preprocess_images_range|hand_over_model|plot_image_label)\(",
                              text), student
     assert "Pixel values must be in [0, 1]; the largest was 255.0" in pages["no_scaling"]
     assert "not written yet" in pages["release"]
@@ -99,7 +122,7 @@ def test_feedback_check_can_fail(graded):
     """Without the HideHiddenTests preprocessor, the autograded notebook shows the hidden lines."""
     course = graded[0]
     autograded = (course / "autograded" / "no_scaling" / "fashion_mnist_en" / NOTEBOOK).read_text()
-    assert "checks.preprocess_images_range(" in autograded
+    assert "probes.preprocess_images_range(" in autograded
 
 
 def test_export_lists_every_student(graded):

@@ -25,11 +25,16 @@ import pytest
 from course.data import keras_dir
 
 from autograder.grading.jobs import folder_files
-from notebooks import (NOTEBOOK, WRONG, make_course, nbgrader, scores, submit, trained_elsewhere,
-                       with_cells_replaced)
+from notebooks import (ATTACKS, CRASH_LATE, NOTEBOOK, ROOT, WRONG, make_course, nbgrader, scores, submit,
+                       trained_elsewhere, with_cells_replaced)
 
 ASSIGNMENT = "fashion_mnist_en"
 pytestmark = pytest.mark.slow
+
+
+# the kernel dies in part 1 (the cell that should define preprocess_images): part 1 and the
+# accuracy are lost (17/24), the kernel is restarted and the rest is graded
+CRASH_EARLY = {"preprocess_images": "import os\nos._exit(1)"}
 
 
 def solution(course):
@@ -136,12 +141,23 @@ for name in written:
 # each patch, planted by a submission that trains on 64 images only, would have bought the
 # accuracy points when the verdict was taken in the kernel
 CHEATS = {
-    "cheat_checks": "import autograder.checks as c\nc.threshold = lambda: 0.0\n"
+    "cheat_checks": "import autograder.threshold as c\nc.threshold = lambda: 0.0\n"
                     "import autograder.preprocessors.accuracy as a\na.verdict = lambda *x, **k: (1.0, None, 'ok')",
     "cheat_numpy": "np.mean = lambda *a, **k: 1.0",
     "cheat_keras": "original = keras.Model.predict\nkeras.Model.predict = lambda self, x, *a, **k: "
                    "np.eye(10)[test_labels] if len(x) == 10000 else original(self, x, *a, **k)",
 }
+
+
+# prints what it can find of the grader and the reference solution, so that it lands in its feedback
+LEAKER = {"preprocess_images": (
+    "def preprocess_images(images):\n    return images / 255.0\n\n"
+    "for path in {paths!r}:\n"
+    "    try:\n        print(open(path).read())\n"
+    "    except OSError as error:\n        print('not found:', error)\n"
+    "try:\n    import autograder.judges.registry as r, inspect\n    print(inspect.getsource(r))\n"
+    "except Exception as error:\n    print('not importable:', error)").format(
+        paths=[str(ROOT / "course" / "reference.py"), str(ROOT / "autograder" / "judges" / "registry.py")])}
 
 
 def cheater(nb, patch):
@@ -160,7 +176,9 @@ def batch(tmp_path_factory):
     submit(course, "correct", ASSIGNMENT, solution(course))  # the one that trains for real
     nb = trained_elsewhere(solution(course))  # the others' tests are not about training
     submit(course, "wrong", ASSIGNMENT, with_cells_replaced(nb, WRONG["no_softmax"][0]))
-    submit(course, "crashes", ASSIGNMENT, with_cells_replaced(nb, {"preprocess_images": "import os\nos._exit(1)"}))
+    submit(course, "crashes", ASSIGNMENT, with_cells_replaced(nb, CRASH_LATE))  # the kernel dies in the last part
+    for name, replacements in {**ATTACKS, "leaker": LEAKER}.items():
+        submit(course, name, ASSIGNMENT, with_cells_replaced(nb, replacements))
     submit(course, "hungry", ASSIGNMENT, prefixed(nb, "plot_value_array", "big = np.ones(int(30e9 / 8))"))
     submit(course, "noisy", ASSIGNMENT, prefixed(nb, "plot_image", (
         "import os, socket\n"
@@ -203,10 +221,16 @@ class Batch:
 
 EXPECTED = {  # student: (status, score)
     "correct": ("graded", 24), "wrong": ("graded", 22),
-    "crashes": ("kernel died", 0), "hungry": ("graded", 22), "noisy": ("graded", 24),
-    "empty": ("missing notebook", 0),
-    "vandal": ("graded", 24), "daemon": ("graded", 24), "forkbomb": ("graded", 24), "filler": ("graded", 24),
-    **{name: ("graded", 21) for name in CHEATS},  # only the accuracy cell (3 points) is lost
+    "crashes": ("graded", 22),  # the kernel died in plot_value_array: only that part is lost
+    "hungry": ("graded", 22), "empty": ("missing notebook", 0),
+    # hostile code above a function costs that function's part (os, socket, open: GRADING.md)
+    "noisy": ("graded", 22), "vandal": ("graded", 22), "daemon": ("graded", 22), "forkbomb": ("graded", 22),
+    "filler": ("graded", 22),
+    # train_model imports the grader: its part and the accuracy; the patches buy nothing
+    "cheat_checks": ("graded", 19), "cheat_numpy": ("graded", 21),
+    "cheat_keras": ("graded", 20),  # the accuracy and the forged predictions
+    "importer": ("graded", 0), "patcher": ("graded", 0),
+    "leaker": ("graded", 17),  # preprocess_images' code reads files: part 1 and the accuracy
 }
 
 
@@ -232,8 +256,9 @@ def test_every_submission_gets_its_status_and_score(batch):
     assert "deleted files in its working folder: notes.txt" in rows["noisy"][2]
     assert "process(es) it left running were killed" in rows["daemon"][2]
     assert "hit the limit of 512 processes" in rows["forkbomb"][2]
+    assert "the kernel died in cell" in rows["crashes"][2] and "restarted" in rows["crashes"][2]
     assert "filled its scratch folder (limit 1 GB)" in rows["filler"][2]
-    assert "done 11  failed 2  remaining 0" in result.stderr  # progress: graded, and not
+    assert "done 15  failed 1  remaining 0" in result.stderr  # progress: graded, and not
     assert "PROBLEM" not in result.stdout
 
 
@@ -271,6 +296,7 @@ def test_patched_checks_do_not_buy_the_accuracy_points(batch):
     recorded = scores(batch.course, ASSIGNMENT)
     for name in CHEATS:
         assert recorded[name]["test_accuracy_threshold"] == (0, 3), name
+    assert recorded["cheat_keras"]["test_accuracy_predictions"] == (0, 1)  # Model.predict patched
     assert recorded["correct"]["test_accuracy_threshold"] == (3, 3)
 
 
@@ -295,9 +321,18 @@ def test_feedback_shows_messages_not_hidden_tests(batch):
              for p in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html")}
     assert set(pages) >= {"correct", "wrong", "crashes"}
     for student, text in pages.items():
-        assert "HIDDEN TESTS" not in text and "checks.make_probability_model_softmax(" not in text, student
+        assert "HIDDEN TESTS" not in text and "probes.make_probability_model_softmax(" not in text, student
     assert "Add a Softmax layer" in pages["wrong"]
-    assert "kernel died" in pages["crashes"]
+    assert "The kernel died while this cell ran" in pages["crashes"]
+
+
+def test_the_grader_and_the_reference_are_not_in_the_box(batch):
+    """The leaker printed every file of the grader it could open into its own feedback: none was there."""
+    page = (batch.course / "feedback" / "leaker" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")).read_text(encoding="utf-8")
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "not found" in text and "not importable" in text
+    assert "def build_model():" not in text and "JUDGED_CELLS" not in text
+    assert "JUDGED_CELLS" in (ROOT / "autograder" / "judges" / "registry.py").read_text()  # it would show
 
 
 def test_rerun_executes_nothing(batch):
@@ -310,10 +345,10 @@ def test_rerun_executes_nothing(batch):
 def test_a_changed_submission_is_graded_again(batch):
     course = batch[0]
     shutil.rmtree(course / "submitted" / "empty" / ASSIGNMENT)
-    submit(course, "empty", ASSIGNMENT, with_cells_replaced(solution(course), {"preprocess_images": "import os\nos._exit(3)"}))
+    submit(course, "empty", ASSIGNMENT, trained_elsewhere(with_cells_replaced(solution(course), CRASH_EARLY)))
     result = grade(course, "--workers", "1", "--engine", "local", *LIMITS)
     assert f"{len(EXPECTED) - 1} unchanged, 0 to record, 1 to grade" in result.stderr
-    assert report_rows(result.stdout)["empty"][:2] == ("kernel died", "0/24")
+    assert report_rows(result.stdout)["empty"][:2] == ("graded", "17/24")
 
 
 def test_time_limits(tmp_path):
@@ -376,7 +411,7 @@ def test_killed_coordinator_leaves_nothing_running_and_resumes(tmp_path):
     """SIGKILL of the grading command alone (not its group): its boxes die with it; a re-run
     records what was finished and grades the rest, with the same grades."""
     course = make_course(tmp_path / "course")
-    crash = with_cells_replaced(solution(course), {"preprocess_images": "import os\nos._exit(1)"})
+    crash = trained_elsewhere(with_cells_replaced(solution(course), CRASH_EARLY))
     for student in ("first", "second", "third"):
         submit(course, student, ASSIGNMENT, crash)
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
@@ -400,14 +435,14 @@ def test_killed_coordinator_leaves_nothing_running_and_resumes(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     counts = re.search(r"(\d+) unchanged, (\d+) to record, (\d+) to grade", result.stderr).groups()
     assert int(counts[1]) >= 1 and int(counts[1]) + int(counts[2]) == 3, counts
-    assert len(re.findall(r"^(first|second|third)\s+kernel died\s+0/24", result.stdout, re.M)) == 3
+    assert len(re.findall(r"^(first|second|third)\s+graded\s+17/24", result.stdout, re.M)) == 3
     assert set(scores(course, ASSIGNMENT)) == {"first", "second", "third"}
 
 
 def test_a_new_gradebook_gets_every_result_again(tmp_path):
     """After `make clean` and generate_assignment the state alone must not say 'unchanged'."""
     course = make_course(tmp_path / "course")
-    submit(course, "crash", ASSIGNMENT, with_cells_replaced(solution(course), {"preprocess_images": "import os\nos._exit(1)"}))
+    submit(course, "crash", ASSIGNMENT, trained_elsewhere(with_cells_replaced(solution(course), CRASH_EARLY)))
     first = grade(course, "--workers", "1", "--no-feedback", "--no-report")
     assert first.returncode == 0, first.stderr[-2000:]
     assert not (course / "reports").exists()  # --no-report

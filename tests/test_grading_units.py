@@ -20,7 +20,7 @@ from autograder.grading.replay import NOT_RUN, ReplayExecution
 from autograder.grading.state import State
 from autograder.grading.status import Result, Status
 from autograder.grading.worker import notes, status_of
-from autograder.preprocessors import HideHiddenTests, JudgeAccuracy, PrepareHandover
+from autograder.preprocessors import GradingExecute, HideHiddenTests, JudgeAccuracy
 from autograder.preprocessors.accuracy import GRADE_ID, HANDOVER, HANDOVER_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,13 +179,8 @@ def test_replay_pipeline_keeps_the_accuracy_verdict():
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
     names = [p if isinstance(p, str) else p.__name__ for p in replay_preprocessors(config)]
     assert names[0] == "ReplayExecution" and "autograder.preprocessors.JudgeAccuracy" in names
-    assert not [n for n in names if n.endswith((".Execute", "PrepareHandover"))]
-
-
-def test_prepare_handover_removes_a_planted_file(tmp_path):
-    (tmp_path / HANDOVER).write_bytes(b"weights trained elsewhere")
-    PrepareHandover().preprocess(new_notebook(), _resources(tmp_path))
-    assert not (tmp_path / HANDOVER).exists()
+    assert "autograder.judges.JudgeProbes" in names
+    assert not [n for n in names if n.endswith((".Execute", ".GradingExecute"))]
 
 
 def _accuracy_notebook(outputs=()):
@@ -207,6 +202,7 @@ def test_judge_accuracy_keeps_a_kernel_error(tmp_path):
 def test_judge_accuracy_measures_the_handed_over_weights(tmp_path):
     from course import reference
     model = reference.build_model()
+    (tmp_path / HANDOVER).parent.mkdir()
     np.savez(tmp_path / HANDOVER, **{f"w{i}": w for i, w in enumerate(model.get_weights())})
     nb, _ = JudgeAccuracy().preprocess(_accuracy_notebook(), _resources(tmp_path))
     cell = nb.cells[1]
@@ -245,6 +241,32 @@ def test_box_sees_its_own_tmp_only(tmp_path):
     assert "hi" in said and not (home / "x").exists()
     # Keras reads the data set from a writable KERAS_HOME, or it would try to download it
     assert "train-images-idx3-ubyte.gz" in said, said
+
+
+@needs_bwrap
+def test_box_holds_no_judge_no_reference_and_no_checkout(tmp_path):
+    """A submission that looks for the hidden checks or the reference solution finds nothing: the
+    judges and this checkout (course/reference.py, solutions/, .git) are not mounted; the
+    student package, which the kernel imports, is."""
+    import fashion_mnist_student
+
+    import autograder
+    judges = Path(autograder.__file__).parent / "judges"
+    student = Path(fashion_mnist_student.__file__).parent
+    script = (f"ls {judges}; cat {ROOT}/course/reference.py; ls {ROOT}/solutions {ROOT}/.git; "
+              f"ls {student} | grep -c probes; echo done")
+    _, said = _in_box(tmp_path, script)
+    assert "registry.py" not in said and "def build_model" not in said and "HEAD" not in said, said
+    assert "fashion_mnist.ipynb" not in said and said.strip().endswith("done")
+    assert "1" in said.split()  # the check can see a file where there is one: probes.py is shown
+    _, outside = _run_unboxed(script)
+    assert "registry.py" in outside and "def build_model" in outside  # ... and these exist
+
+
+def _run_unboxed(script):
+    import subprocess
+    done = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    return done.returncode, done.stdout + done.stderr
 
 
 @needs_bwrap
@@ -314,12 +336,13 @@ def _imported_after(code):
     return set(done.stdout.split())
 
 
-def test_the_kernel_side_of_the_checks_does_not_import_nbgrader(tmp_path):
-    """hand_over_model runs in every graded kernel: it must not pull nbgrader and Jupyter's
-    server in (about 2 s a notebook); the preprocessor module it once imported does."""
-    light = _imported_after(f"import os; os.chdir({str(tmp_path)!r})\nimport autograder.checks\n"
-                            "autograder.checks.hand_over_model(autograder.checks.reference.build_model())")
-    assert "nbgrader" not in light and "jupyter_server" not in light
+def test_the_kernel_side_of_the_checks_does_not_import_nbgrader_or_the_grader(tmp_path):
+    """The probes run in every graded kernel: they must not pull nbgrader and Jupyter's server in
+    (about 2 s a notebook), nor anything of the grader or the reference solution."""
+    light = _imported_after(f"import os; os.chdir({str(tmp_path)!r})\n"
+                            "from fashion_mnist_student import examples, probes\n"
+                            "probes.hand_over_model(examples.fresh_model())")
+    assert not light & {"nbgrader", "jupyter_server", "autograder", "course"}, light
     assert "nbgrader" in _imported_after("import autograder.preprocessors.accuracy")
 
 

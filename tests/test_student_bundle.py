@@ -277,8 +277,20 @@ def _unwritten(*args, **kwargs):
     raise NotImplementedError()
 
 
+def _logits_loss():
+    import keras
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def _in_place(images):
+    if images.dtype.kind == "f":
+        images /= 255.0
+        return images
+    return images / 255.0
+
+
 WRONG = {  # quick check: (the function it tries, [(a wrong version, {lang: its first line's start})])
-    "quick_compile_model": ("compile_model", [
+    "quick_compile_model_optimizer": ("compile_model", [
         (_compile_with(optimizer="adma", loss="sparse_categorical_crossentropy"),
          {"en": "Keras does not know the optimizer 'adma': check the spelling, it is 'adam'.",
           "zh": "Keras 不认识优化器 'adma'：请检查拼写，应为 'adam'。"}),
@@ -286,6 +298,18 @@ WRONG = {  # quick check: (the function it tries, [(a wrong version, {lang: its 
                 "zh": "请使用 optimizer='adam'（或 keras.optimizers.Adam()）"}),
         (lambda model: None, {"en": "compile_model must return the model it compiled",
                               "zh": "compile_model 应返回编译好的模型"}),
+        (_compile_with(optimizer="sgd", loss=_logits_loss(), metrics=["accuracy"]),
+         {"en": "The optimizer must be Adam", "zh": "优化器应为 Adam"}),
+    ]),
+    # chapter 12: the plain sparse loss on a model that outputs logits
+    "quick_compile_model_loss": ("compile_model", [
+        (_compile_with(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"]),
+         {"en": "The model outputs logits (Dense(10) with no activation), so the loss needs from_logits=True",
+          "zh": "模型输出的是 logits（Dense(10) 没有激活函数），所以损失函数需要 from_logits=True"}),
+    ]),
+    "quick_compile_model_metrics": ("compile_model", [
+        (_compile_with(optimizer="adam", loss=_logits_loss()),
+         {"en": "Accuracy must be tracked: pass metrics=['accuracy']", "zh": "需要跟踪准确率：请传入 metrics=['accuracy']"}),
     ]),
     "quick_build_model_layers": ("build_model", [
         (_softmax_output, {"en": "Remove the activation 'softmax' from the last Dense(10): the loss uses",
@@ -297,9 +321,25 @@ WRONG = {  # quick check: (the function it tries, [(a wrong version, {lang: its 
         (_unwritten, {"en": "build_model is not written yet: replace `raise NotImplementedError()`",
                       "zh": "build_model 还没有实现"}),
     ]),
-    "quick_preprocess_images": ("preprocess_images", [
+    "quick_preprocess_images_shape": ("preprocess_images", [
         (lambda images: list(images), {"en": "preprocess_images must return a NumPy array, it returned list",
                                        "zh": "preprocess_images 应返回 NumPy 数组，实际返回的是 list"}),
+        # chapter 12: integer division keeps integers (0 and 1)
+        (lambda images: images // 255, {"en": "preprocess_images must return floating-point values, got dtype uint8",
+                                        "zh": "preprocess_images 应返回浮点数，实际的 dtype 是 uint8"}),
+    ]),
+    # chapter 12: the pixels left unscaled, or divided by the wrong number
+    "quick_preprocess_images_range": ("preprocess_images", [
+        (lambda images: images.astype(float), {"en": "Pixel values must be in [0, 1]; the largest was 255.0",
+                                               "zh": "像素值应在 [0, 1] 之间；最大值是 255.0"}),
+        (lambda images: images / 256.0, {"en": "255 must become 1.0 and 0 must stay 0.0",
+                                         "zh": "255 应变成 1.0，0 应保持 0.0"}),
+        (lambda images: (images // 255).astype(float), {"en": "255 must become 1.0 and 0 must stay 0.0; got 1.0 and 0.0",
+                                                        "zh": "255 应变成 1.0，0 应保持 0.0"}),
+    ]),
+    "quick_preprocess_images_input": ("preprocess_images", [
+        (_in_place, {"en": "preprocess_images changed the array it was given",
+                     "zh": "preprocess_images 修改了传入的数组"}),
     ]),
     "quick_train_model_epochs": ("train_model", [
         (lambda model, images, labels, epochs=10: None,
@@ -310,6 +350,7 @@ WRONG = {  # quick check: (the function it tries, [(a wrong version, {lang: its 
         (_unwritten, {"en": "train_model is not written yet", "zh": "train_model 还没有实现"}),
     ]),
     "quick_make_probability_model": ("make_probability_model", [
+        (lambda model: model, {"en": "Probabilities must lie in [0, 1]", "zh": "概率应在 [0, 1] 之间"}),
         (lambda model: __import__("keras").Sequential([model, __import__("keras").layers.Flatten(),
                                                        __import__("keras").layers.Dense(3)]),
          {"en": "The probability model must output shape (5, 10), it gave (5, 3).",
@@ -349,12 +390,24 @@ def test_quick_check_names_the_fix_first(quick, lang):
 def stricter_than_hidden(cell, name, wrong, namespace):
     """Whether the visible part of ``cell`` fails ``wrong`` (as function ``name``) where the
     cell's hidden lines alone would pass it: points lost to the quick check alone."""
+    import tempfile
+
+    from fashion_mnist_student import probes
+
+    from autograder.judges import JUDGED_CELLS, judge_cell
+    from autograder.judges.handover import Folder
     namespace = {**namespace, name: wrong, "LANG": "en"}
     visible, hidden = cell.split("### BEGIN HIDDEN TESTS")
     if run_visible(visible, namespace)[3] is None:
         return False
-    hidden = "from fashion_mnist_student import checks\n" + hidden.replace("### END HIDDEN TESTS", "")
-    return run_visible(hidden, namespace)[3] is None
+    grade_id = re.search(r"probes\.(\w+)\(", hidden).group(1)
+    grade_id = {"plot_image_label": "test_plot_image", "plot_value_array_bars": "test_plot_value_array"}.get(
+        grade_id, f"test_{grade_id}")
+    with tempfile.TemporaryDirectory() as folder:
+        probes.configure(7, Path(folder) / probes.FOLDER)
+        if run_visible(hidden.replace("### END HIDDEN TESTS", ""), namespace)[3] is not None:
+            return False
+        return grade_id not in JUDGED_CELLS or judge_cell(grade_id, Folder(folder), 7).passed
 
 
 def source_cells():
@@ -381,19 +434,35 @@ def test_strictness_check_can_fail(reference_namespace):
 
 
 def test_quick_checks_and_hidden_checks_give_the_same_hint():
-    from autograder import checks as hidden
+    from probe_judge import checks as hidden
     wrong = _compile_with(optimizer="adma", loss="sparse_categorical_crossentropy")
     with pytest.raises(AssertionError) as caught:
-        hidden.compile_model_optimizer(wrong, "zh")
-    assert str(caught.value) == quick_fails(checks.quick_compile_model, wrong, "zh")
+        hidden.compile_model_optimizer(wrong, lang="zh")
+    assert str(caught.value) == quick_fails(checks.quick_compile_model_optimizer, wrong, "zh")
+    unscaled = lambda images: images.astype(float)  # noqa: E731
+    with pytest.raises(AssertionError) as caught:
+        hidden.preprocess_images_range(unscaled, lang="en")
+    assert str(caught.value).split(";")[0] == quick_fails(checks.quick_preprocess_images_range, unscaled, "en").split(";")[0]
 
 
-def test_hidden_lines_reach_the_graders_checks_through_the_same_name():
-    from autograder import checks as hidden
-    assert checks.preprocess_images_shape is hidden.preprocess_images_shape
-    assert checks.hand_over_model is hidden.hand_over_model
+def test_the_student_package_knows_nothing_of_the_grader():
+    """No module of the student package imports the grader or the course: the hidden lines reach
+    the probes only, and a name the package lacks is an ordinary AttributeError."""
+    import ast
+    package = Path(checks.__file__).parent
+    imported = set()
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add((node.module or "").split(".")[0])
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "autograder" in node.value:
+                imported.add("autograder")
+    assert not imported & {"autograder", "course"}, imported
     with pytest.raises(AttributeError):
-        checks.no_such_check
+        checks.preprocess_images_shape  # noqa: B018 (the old fall-through to the grader)
+    assert "autograder" in {n.split(".")[0] for n in ["autograder.judges"]}  # the check sees a name
 
 
 def layer_configs(model):

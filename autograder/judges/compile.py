@@ -15,13 +15,16 @@ LOSS_NAMES = ("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy"
 ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy")
 
 
-def _handover(handovers, grade_id, lang):
-    """(hand-over, weights before the step, weights after it or None when the step failed)."""
+def _handover(handovers, grade_id, inputs, lang):
+    """(hand-over, weights before the step, weights after it or None when the step failed). The
+    weights before the step are the seeded ones the probe gave compile_model."""
     got = handovers.get(grade_id)
     before = [got.array(f"before{k}") for k in range(4)]
     after = None if got.get("train_error") else [got.array(f"after{k}") for k in range(4)]
     assert numpy_model.has_lesson_shapes(before) and (after is None or numpy_model.has_lesson_shapes(after)), say(
         "compile_changed_model", lang)
+    given = inputs.weights("compile")
+    assert all(np.allclose(b, g, atol=1e-6) for b, g in zip(before, given)), say("compile_changed_model", lang)
     return got, before, after
 
 
@@ -39,7 +42,7 @@ def _batch(inputs):
 
 
 def optimizer(handovers, inputs, lang):
-    got, before, after = _handover(handovers, "test_compile_model_optimizer", lang)
+    got, before, after = _handover(handovers, "test_compile_model_optimizer", inputs, lang)
     name = got.get("optimizer")
     assert name == "Adam", say("compile_optimizer", lang, found=name)
     if after is None:
@@ -60,7 +63,7 @@ def _loss_name(config):
 
 
 def loss(handovers, inputs, lang):
-    got, before, _ = _handover(handovers, "test_compile_model_loss", lang)
+    got, before, _ = _handover(handovers, "test_compile_model_loss", inputs, lang)
     name, from_logits = _loss_name((got.get("compile_config") or {}).get("loss"))
     images, labels = _batch(inputs)
     want = numpy_model.cross_entropy(before, images, labels)
@@ -76,7 +79,7 @@ def loss(handovers, inputs, lang):
 
 
 def metrics(handovers, inputs, lang):
-    got, before, _ = _handover(handovers, "test_compile_model_metrics", lang)
+    got, before, _ = _handover(handovers, "test_compile_model_metrics", inputs, lang)
     if got.get("evaluate_error"):  # the loss cannot run: judge the metric by its name only
         names = _metric_names(got.get("compile_config"))
         assert any(n in ACCURACY_NAMES + ("SparseCategoricalAccuracy",) for n in names), say(

@@ -24,8 +24,8 @@ JUDGED_CELLS = {
     "test_plot_image": (plots.image_label, ("plot_image",)),
     "test_plot_value_array": (plots.value_array, ("plot_value_array",)),
 }
-# the accuracy verdict is JudgeAccuracy's; its points depend on the model the student built and trained
-ACCURACY_DEPENDS_ON = ("build_model", "compile_model", "train_model")
+# the accuracy verdict is JudgeAccuracy's; its points depend on the whole pipeline the student wrote
+ACCURACY_DEPENDS_ON = ("preprocess_images", "build_model", "compile_model", "train_model")
 
 
 def judge_cell(grade_id, handovers, seed, lang="en"):

@@ -18,7 +18,6 @@ FORBIDDEN_NAMES = {"fashion_mnist_student", "checks", "probes", "course", "autog
 FORBIDDEN_ATTRIBUTES = {"__globals__", "__dict__", "__code__", "__closure__", "__builtins__",
                         "__subclasses__", "__loader__", "__spec__", "read_text", "read_bytes", "modules"}
 FORBIDDEN_TEXT = ("course", "autograder", "reference", "judges", "probe", "fashion_mnist_student")
-EVERY_FUNCTION = "*"
 
 
 @dataclass(frozen=True)
@@ -73,22 +72,59 @@ def findings(source):
     return found
 
 
-def forbidden_functions(solution_sources, graded):
-    """{function name: first Finding} over the solution cells. A finding outside every function
-    can reach every function (a name imported at the top of one cell is visible in all of them),
-    and so can one inside a helper that is not one of the ``graded`` functions: both are filed
-    under EVERY_FUNCTION."""
-    result = {}
-    for source in solution_sources:
-        for finding in findings(source):
-            where = finding.functions[0] if finding.functions else EVERY_FUNCTION
-            # a helper of the student's own can be called from any graded function
-            result.setdefault(where if where in graded else EVERY_FUNCTION, finding)
-    return result
+def _bound_names(statement):
+    """The names a module-level statement binds."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in statement.names}
+    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def forbidden_functions(sources, graded):
+    """{graded function: the Finding that costs its parts} over the student's cells.
+
+    A function is flagged when its own code has a finding, when its name was bound by a statement
+    that has one (``from course.reference import build_model``), when a cell's top-level code has
+    one and the function is defined in that cell (the part that did it: a fork bomb above
+    plot_value_array costs plot_value_array), or when it uses a name flagged in any of these ways
+    (a helper of the student's own, or ``R`` after ``import course.reference as R``)."""
+    flagged, functions = {}, {}
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue  # it does not run either; its parts fail on their own
+        cell_finding = None
+        for statement in tree.body:
+            found = findings(ast.unparse(statement)) if not isinstance(
+                statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+            if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions[statement.name] = statement
+                inside = findings(ast.unparse(statement))
+                if inside:
+                    flagged.setdefault(statement.name, inside[0])
+            elif found:
+                cell_finding = cell_finding or found[0]
+                for name in _bound_names(statement):
+                    flagged.setdefault(name, found[0])
+        if cell_finding:
+            for statement in tree.body:
+                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    flagged.setdefault(statement.name, cell_finding)
+    changed = True
+    while changed:  # what uses a flagged name is flagged
+        changed = False
+        for name, node in functions.items():
+            if name in flagged:
+                continue
+            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} & set(flagged)
+            if used:
+                flagged[name] = flagged[sorted(used)[0]]
+                changed = True
+    return {name: finding for name, finding in flagged.items() if name in graded}
 
 
 def finding_for(forbidden, functions):
     """The Finding that costs a cell depending on ``functions`` its points, or None."""
-    if EVERY_FUNCTION in forbidden:
-        return forbidden[EVERY_FUNCTION]
     return next((forbidden[name] for name in functions if name in forbidden), None)

@@ -1,6 +1,6 @@
 """What a student's Fashion-MNIST notebook imports: class names, data, the Chinese plot font and
 the quick checks of its visible test cells. Nothing of the grader: its hidden checks stay with the
-course (``autograder``), which builds on this package rather than keeping copies of it.
+course's grader, which builds on this package rather than keeping copies of it.
 """
 
 import os

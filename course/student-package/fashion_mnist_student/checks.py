@@ -123,8 +123,34 @@ def _quick(check, *args, **kwargs):
         raise CheckFailed(str(failure)) from None
 
 
-def quick_preprocess_images(preprocess_images, lang="en"):
-    _quick(preprocessed, preprocess_images, example_images(5), lang)
+def quick_preprocess_images_shape(preprocess_images, lang="en"):
+    def check():
+        images = example_images(5)
+        result = preprocessed(preprocess_images, images, lang)
+        assert result.shape == images.shape, say("pre_shape", lang, given=images.shape, got=result.shape)
+        assert np.issubdtype(result.dtype, np.floating), say("pre_float", lang, dtype=result.dtype)
+    _quick(check)
+
+
+def quick_preprocess_images_range(preprocess_images, lang="en"):
+    """Catches the lesson's most common mistakes (chapter 12): no scaling, integer division."""
+    def check():
+        result = np.asarray(preprocessed(preprocess_images, example_images(5), lang), dtype=np.float64)
+        high, low = float(result.max()), float(result.min())
+        assert low >= 0 and high <= 1, say("pre_range", lang, high=round(high, 3), low=round(low, 3))
+        one, zero = float(result[0, 0, 1]), float(result[0, 0, 0])  # a 255 and a 0 pixel
+        assert abs(one - 1) < 1e-6 and abs(zero) < 1e-6, say("pre_ends", lang, one=one, zero=zero)
+        assert np.allclose(result, example_images(5) / 255.0, atol=1e-6), say("pre_ends", lang, one=one, zero=zero)
+    _quick(check)
+
+
+def quick_preprocess_images_input(preprocess_images, lang="en"):
+    def check():
+        for images in (example_images(5), example_images(5).astype(np.float64)):
+            before = images.copy()
+            preprocessed(preprocess_images, images, lang)
+            assert np.array_equal(images, before), say("pre_mutates", lang)
+    _quick(check)
 
 
 def quick_build_model_output(build_model, lang="en"):
@@ -137,8 +163,41 @@ def quick_build_model_layers(build_model, lang="en"):
     _quick(lambda: linear_output(built(build_model, lang), lang))
 
 
-def quick_compile_model(compile_model, lang="en"):
-    _quick(compiled, compile_model, fresh_model(), lang)
+def loss_of(model):
+    """(the loss's name, from_logits) as the model's compile configuration records them."""
+    config = model.get_compile_config().get("loss")
+    if isinstance(config, dict):
+        return config.get("class_name"), bool((config.get("config") or {}).get("from_logits", False))
+    return str(config), False
+
+
+def quick_compile_model_optimizer(compile_model, lang="en"):
+    def check():
+        import keras
+        model = compiled(compile_model, fresh_model(), lang)
+        assert isinstance(model.optimizer, keras.optimizers.Adam), say(
+            "compile_optimizer", lang, found=_kind(model.optimizer))
+    _quick(check)
+
+
+def quick_compile_model_loss(compile_model, lang="en"):
+    """The loss's kind and from_logits=True: the lesson's model outputs logits."""
+    def check():
+        name, from_logits = loss_of(compiled(compile_model, fresh_model(), lang))
+        assert name in ("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy"), say(
+            "compile_loss", lang, found=name)
+        assert from_logits, say("compile_logits", lang)
+    _quick(check)
+
+
+def quick_compile_model_metrics(compile_model, lang="en"):
+    def check():
+        metrics = compiled(compile_model, fresh_model(), lang).get_compile_config().get("metrics") or []
+        names = [m if isinstance(m, str) else (m or {}).get("class_name", "") if isinstance(m, dict) else _kind(m)
+                 for m in metrics]
+        accepted = {"accuracy", "acc", "sparse_categorical_accuracy", "SparseCategoricalAccuracy"}
+        assert accepted & set(names), say("compile_metrics", lang, found=names)
+    _quick(check)
 
 
 def quick_train_model_epochs(train_model, lang="en"):
@@ -152,8 +211,15 @@ def quick_train_model_loss(train_model, lang="en"):
 
 
 def quick_make_probability_model(make_probability_model, lang="en"):
-    images = (example_images(5) / 255.0).astype("float32")
-    _quick(probabilities, make_probability_model, fresh_model(), images, lang)
+    def check():
+        images = (example_images(5) / 255.0 * 8).astype("float32")  # spread the scores
+        result = probabilities(make_probability_model, fresh_model(), images, lang).astype(np.float64)
+        low, high = float(result.min()), float(result.max())
+        assert low >= 0 and high <= 1 + 1e-6, say("prob_range", lang, low=low, high=high)
+        sums = result.sum(axis=1)
+        worst = float(sums[np.argmax(np.abs(sums - 1))])
+        assert np.all(np.abs(sums - 1) < 1e-5), say("prob_sum", lang, total=worst)
+    _quick(check)
 
 
 def quick_plot_image(plot_image, lang="en"):

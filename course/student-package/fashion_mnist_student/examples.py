@@ -1,5 +1,5 @@
 """The inputs the checks give a student's functions: the notebook's quick checks and the grader's
-hidden checks (autograder.checks) use the same ones.
+grader's probes use some of them too.
 
 ``fresh_model`` is the lesson's model built from its description (Flatten, Dense(128, relu),
 Dense(10) logits; compiled with Adam, sparse cross-entropy on logits and accuracy), so a quick check

@@ -1,6 +1,6 @@
 """Run a student's function so that what goes wrong becomes a readable AssertionError.
 
-The notebook's quick checks and the grader's hidden checks (autograder.checks) both call
+The notebook's quick checks and the probes of the graded cells both call
 student code through ``call``.
 
 nbgrader scores a grade cell 0 if it writes anything to stderr, so warnings (e.g. Keras' notice

@@ -3,7 +3,7 @@ visible test cells, the timed call both they and the grader's hidden checks use,
 
 Each message says what to fix first: a failed cell's error is read from its first line (and
 ``nbgrader validate`` cuts lines after about 85 characters). The grader's own messages are in
-autograder/messages.py, which adds these to its table.
+the grader's own table, which adds these to it.
 """
 
 import textwrap
@@ -23,6 +23,40 @@ MESSAGES = {
         "{name} is not defined: run the cell that defines it (and every cell above it).",
         "{name} 没有定义：请运行定义它的单元格（以及它上面的所有单元格）。"),
     # what the visible checks and the hidden checks both ask first
+    # what the visible quick checks and the grader both say about the same mistakes
+    "pre_shape": (
+        "preprocess_images must keep the shape: it turned {given} into {got}. Scale the pixels; don't reshape.",
+        "preprocess_images 不应改变形状：输入 {given}，输出却是 {got}。只需缩放像素值，不要改变形状。"),
+    "pre_float": (
+        "preprocess_images must return floating-point values, got dtype {dtype}. Divide by 255.0.",
+        "preprocess_images 应返回浮点数，实际的 dtype 是 {dtype}。请除以 255.0。"),
+    "pre_range": (
+        "Pixel values must be in [0, 1]; the largest was {high} and the smallest {low}. Divide by 255.",
+        "像素值应在 [0, 1] 之间；最大值是 {high}，最小值是 {low}。请除以 255。"),
+    "pre_ends": (
+        "255 must become 1.0 and 0 must stay 0.0; got {one} and {zero}. Divide by 255, nothing else.",
+        "255 应变成 1.0，0 应保持 0.0；实际得到 {one} 和 {zero}。只需除以 255。"),
+    "pre_mutates": (
+        "preprocess_images changed the array it was given. Return a new array (images / 255.0) instead of changing images in place.",
+        "preprocess_images 修改了传入的数组。请返回一个新数组（images / 255.0），不要原地修改 images。"),
+    "compile_optimizer": (
+        "The optimizer must be Adam, found {found}. Use optimizer='adam'.",
+        "优化器应为 Adam，实际是 {found}。请使用 optimizer='adam'。"),
+    "compile_loss": (
+        "The loss must be sparse categorical cross-entropy (labels are integers 0..9), found {found}.",
+        "损失函数应为稀疏分类交叉熵（标签是 0..9 的整数），实际是 {found}。"),
+    "compile_logits": (
+        "The model outputs logits (Dense(10) with no activation), so the loss needs from_logits=True: keras.losses.SparseCategoricalCrossentropy(from_logits=True).",
+        "模型输出的是 logits（Dense(10) 没有激活函数），所以损失函数需要 from_logits=True：keras.losses.SparseCategoricalCrossentropy(from_logits=True)。"),
+    "compile_metrics": (
+        "Accuracy must be tracked: pass metrics=['accuracy'] (found {found}).",
+        "需要跟踪准确率：请传入 metrics=['accuracy']（实际是 {found}）。"),
+    "prob_range": (
+        "Probabilities must lie in [0, 1]; found values from {low:.3f} to {high:.3f}. Add a Softmax layer after the model.",
+        "概率应在 [0, 1] 之间；实际范围是 {low:.3f} 到 {high:.3f}。请在模型后面加一个 Softmax 层。"),
+    "prob_sum": (
+        "Each row of probabilities must sum to 1; a row summed to {total:.4f}. Add a Softmax layer after the model.",
+        "每一行概率之和应为 1；有一行的和是 {total:.4f}。请在模型后面加一个 Softmax 层。"),
     "pre_not_array": (
         "preprocess_images must return a NumPy array, it returned {kind}.",
         "preprocess_images 应返回 NumPy 数组，实际返回的是 {kind}。"),

@@ -1,0 +1,255 @@
+"""Verdicts outside the kernel: what a submission can do to its hand-over buys no point.
+
+Each test plants an attack on the kernel's side (a forged, missing, malformed or replayed
+hand-over; NumPy, Keras, Matplotlib or builtins patched while the probes run; the course's code
+imported by the student's cells) and shows the judges, which run with none of it, refuse it,
+next to the honest solution passing the same judges.
+"""
+
+import builtins
+import json
+from pathlib import Path
+
+import keras
+import matplotlib
+import numpy as np
+import pytest
+from fashion_mnist_student import probes
+from fashion_mnist_student.probe_inputs import ProbeInputs, seed_of
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder.handover import submission_seed
+from autograder.judges import JUDGED_CELLS, judge_cell, judge_notebook
+from autograder.judges.handover import Folder
+from autograder.judges.static import forbidden_functions
+from course import reference
+from probe_judge import SEED, grade_id_of
+
+matplotlib.use("Agg")
+
+# probe name -> the arguments a correct notebook gives it
+HONEST = {
+    "preprocess_images_shape": (reference.preprocess_images,),
+    "preprocess_images_range": (reference.preprocess_images,),
+    "preprocess_images_input": (reference.preprocess_images,),
+    "build_model_output": (reference.build_model,),
+    "build_model_layers": (reference.build_model,),
+    "compile_model_optimizer": (reference.compile_model,),
+    "compile_model_loss": (reference.compile_model,),
+    "compile_model_metrics": (reference.compile_model,),
+    "train_model_epochs": (lambda m, x, y, epochs=10: m.fit(x, y, epochs=epochs, verbose=0),),
+    "train_model_loss": (lambda m, x, y, epochs=10: m.fit(x, y, epochs=epochs, verbose=0),),
+    "make_probability_model_softmax": (reference.make_probability_model,),
+    "plot_image_label": (reference.plot_image,),
+    "plot_value_array_bars": (reference.plot_value_array,),
+}
+
+
+@pytest.fixture(scope="module")
+def honest_handover(tmp_path_factory):
+    """Every probe run once on the reference solution, into one folder."""
+    folder = tmp_path_factory.mktemp("honest")
+    probes.configure(SEED, folder / probes.FOLDER)
+    for name, args in HONEST.items():
+        getattr(probes, name)(*args)
+    probes.accuracy_predictions(np.full((10000, 10), 0.1))
+    return folder
+
+
+def _verdicts(folder, seed=SEED):
+    handovers = Folder(folder)
+    return {grade_id: judge_cell(grade_id, handovers, seed) for grade_id in JUDGED_CELLS}
+
+
+def test_the_honest_hand_over_passes_every_judge(honest_handover):
+    failed = {g: v.message for g, v in _verdicts(honest_handover).items() if not v.passed}
+    assert not failed
+
+
+def test_a_hand_over_replayed_from_another_submission_fails_every_judge(honest_handover):
+    """Data computed for one seed (hard-coded into a notebook, or copied from a classmate) fails
+    under another: the inputs differ."""
+    other = seed_of("fashion_mnist_en", "someone else")
+    passed = [g for g, v in _verdicts(honest_handover, seed=other).items() if v.passed]
+    # the predictions are the notebook's own (checked against its own trained model, which this
+    # fixture does not hand over): no input of the grader's goes into them
+    assert passed == ["test_accuracy_predictions"], passed
+
+
+def test_no_hand_over_fails_every_cell_with_a_message(tmp_path):
+    verdicts = _verdicts(tmp_path)
+    assert all(not v.passed and "received nothing from this test cell" in v.message for v in verdicts.values())
+
+
+def test_hard_coded_hand_overs_fail(tmp_path):
+    """A submission that patches the probes to write what a correct function would "look like"."""
+    probes.configure(SEED, tmp_path / probes.FOLDER)
+    zeros = [np.zeros(s, np.float32) for s in reference.WEIGHT_SHAPES]
+    probes.hand_over("test_preprocess_images_shape", {"dtypes": ["float64"] * 3},
+                     **{f"result{k}": np.zeros(s) for k, s in enumerate([(5, 28, 28), (1, 28, 28), (28, 28)])})
+    probes.hand_over("test_build_model_output", {}, output=np.zeros((5, 10)))
+    probes.hand_over("test_compile_model_loss", {"logs": {"loss": 2.3026, "accuracy": 0.1},
+                                                 "compile_config": {"loss": {"class_name": "SparseCategoricalCrossentropy",
+                                                                             "config": {"from_logits": True}}}},
+                     **{f"before{k}": w for k, w in enumerate(zeros)}, **{f"after{k}": w for k, w in enumerate(zeros)})
+    probes.hand_over("test_train_model_epochs", {"lengths": list(ProbeInputs(SEED).epochs)},
+                     **{f"run{r}_{k}": w for r in (0, 1) for k, w in enumerate(zeros)})
+    probes.hand_over("test_plot_value_array", {"drawn": [{"bars": [{"x": i, "height": 0.1, "colour": [1, 0, 0, 1]}
+                                                                  for i in range(10)], "ylim": [0, 1]}] * 2})
+    verdicts = _verdicts(tmp_path)
+    for grade_id in ("test_preprocess_images_shape", "test_build_model_output", "test_compile_model_loss",
+                     "test_train_model_epochs", "test_plot_value_array"):
+        assert not verdicts[grade_id].passed, grade_id
+
+
+WRONG = {  # a wrong function for each probe; the attack must not make it pass
+    "preprocess_images_shape": (lambda images: images,),
+    "preprocess_images_range": (lambda images: images.astype(float),),
+    "build_model_layers": (lambda: keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                                                     keras.layers.Dense(64, activation="relu"),
+                                                     keras.layers.Dense(10)]),),
+    "compile_model_loss": (lambda m: (m.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                                                metrics=["accuracy"]), m)[1],),
+    "train_model_epochs": (lambda m, x, y, epochs=10: m.fit(x, y, epochs=1, verbose=0),),
+    "make_probability_model_softmax": (lambda m: m,),
+    "plot_value_array_bars": (lambda i, p, t: __import__("matplotlib.pyplot").pyplot.bar(range(10), p),),
+}
+
+
+def _patch_everything(monkeypatch):
+    """What a submission can do to the libraries in its kernel."""
+    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
+    monkeypatch.setattr(np, "array_equal", lambda *a, **k: True)
+    monkeypatch.setattr(np.testing, "assert_allclose", lambda *a, **k: None)
+    monkeypatch.setattr(builtins, "abs", lambda value: 0)
+    monkeypatch.setattr(keras.Model, "evaluate", lambda self, *a, **k: {"loss": 0.0, "accuracy": 1.0})
+    monkeypatch.setattr(matplotlib.axes.Axes, "get_ylim", lambda self: (0, 1))
+    monkeypatch.setattr(probes, "preprocessed", lambda fn, images, lang="en": np.asarray(fn(images)))
+
+
+@pytest.mark.parametrize("probe_name", sorted(WRONG))
+def test_patching_numpy_keras_matplotlib_builtins_and_the_probes_buys_nothing(probe_name, tmp_path, monkeypatch):
+    probes.configure(SEED, tmp_path / probes.FOLDER)
+    with monkeypatch.context() as patched:
+        _patch_everything(patched)
+        try:
+            getattr(probes, probe_name)(*WRONG[probe_name])
+        except Exception:  # noqa: BLE001 (a probe the patches broke hands over nothing)
+            pass
+    assert builtins.abs(-1) == 1  # restored: the judges run with the real libraries, as in nbgrader
+    verdict = judge_cell(grade_id_of(probe_name), Folder(tmp_path), SEED)
+    assert not verdict.passed, probe_name
+
+
+def _write(folder, grade_id, text=b"{}", arrays=b""):
+    base = Path(folder) / probes.FOLDER
+    base.mkdir(parents=True, exist_ok=True)
+    (base / f"{grade_id}.json").write_bytes(text)
+    (base / f"{grade_id}.npz").write_bytes(arrays)
+
+
+@pytest.mark.parametrize("kind", ["pickle", "garbage", "json", "symlink", "huge"])
+def test_a_malformed_hand_over_is_that_cells_failure_not_a_crash(kind, tmp_path):
+    grade_id = "test_build_model_output"
+    base = tmp_path / probes.FOLDER
+    if kind == "pickle":  # an object array: loading it would run pickle
+        base.mkdir()
+        (base / f"{grade_id}.json").write_text("{}")
+        np.savez(base / f"{grade_id}.npz", output=np.array([object()], dtype=object))
+    elif kind == "garbage":
+        _write(tmp_path, grade_id, arrays=b"PK\x03\x04 not a zip")
+    elif kind == "json":
+        _write(tmp_path, grade_id, text=b"{not json")
+    elif kind == "symlink":
+        base.mkdir()
+        (base / f"{grade_id}.json").symlink_to("/etc/passwd")
+        (base / f"{grade_id}.npz").symlink_to("/etc/passwd")
+    else:
+        _write(tmp_path, grade_id, text=b"[" + b"0," * 400_000 + b"0]")
+    verdict = judge_cell(grade_id, Folder(tmp_path), SEED)
+    assert not verdict.passed and verdict.message
+    assert "could not be read" in verdict.message or "received nothing" in verdict.message
+
+
+# --- the static check of the student's cells --------------------------------------------------
+
+CHEATS = {
+    "import course": "from course.reference import build_model",
+    "a helper": "def helper():\n    from course import reference\n    return reference\n\n"
+                "def build_model():\n    return helper().build_model()",
+    "the student package": "def build_model():\n    return fashion_mnist_student.examples.fresh_model()",
+    "importlib": "def build_model():\n    import importlib\n    return importlib.import_module('course.reference').build_model()",
+    "reading files": "def build_model():\n    exec(open('/x/course/reference.py').read())",
+    "sys.modules": "def build_model():\n    import sys\n    return sys.modules['course.reference'].build_model()",
+}
+HONEST_CODE = [
+    "def build_model():\n    '''Like the reference tutorial: Flatten and two Dense layers.'''\n"
+    "    import tensorflow as tf\n    return tf.keras.Sequential([tf.keras.Input((28, 28)), tf.keras.layers.Flatten(),\n"
+    "        tf.keras.layers.Dense(128, activation='relu'), tf.keras.layers.Dense(10)])",
+    "import numpy as np\n\ndef preprocess_images(images):\n    return np.asarray(images) / 255.0",
+]
+
+
+@pytest.mark.parametrize("name", sorted(CHEATS))
+def test_code_that_reaches_for_the_course_is_found(name):
+    found = forbidden_functions([CHEATS[name]], {"build_model"})
+    assert "build_model" in found, name
+
+
+def test_names_from_a_forbidden_import_in_another_cell_are_followed():
+    found = forbidden_functions(["import course.reference as R", "def build_model():\n    return R.build_model()",
+                                 "def preprocess_images(images):\n    return images / 255.0"],
+                                {"build_model", "preprocess_images"})
+    assert set(found) == {"build_model"}
+
+
+def test_a_fork_bomb_above_a_function_costs_that_function_only():
+    bomb = "import os\nif os.fork() == 0:\n    pass\n\ndef plot_value_array(i, p, t):\n    pass"
+    found = forbidden_functions([bomb, HONEST_CODE[1]], {"plot_value_array", "preprocess_images"})
+    assert set(found) == {"plot_value_array"}
+
+
+def test_honest_code_is_not_flagged():
+    assert forbidden_functions(HONEST_CODE, {"build_model", "preprocess_images"}) == {}
+
+
+def _tiny_notebook(build_model_source):
+    cells = [new_code_cell('LANG = "en"'),
+             new_code_cell(build_model_source, metadata={"nbgrader": {"solution": True, "grade_id": "build_model"}}),
+             new_code_cell("probes.build_model_output(build_model)",
+                           metadata={"nbgrader": {"grade": True, "grade_id": "test_build_model_output", "points": 2,
+                                                  "locked": True}})]
+    return new_notebook(cells=cells)
+
+
+def test_judge_notebook_gives_zero_with_the_reason_to_a_cheating_part(tmp_path):
+    nb = _tiny_notebook(CHEATS["a helper"])
+    resources = {"metadata": {"path": str(tmp_path)}, "nbgrader": {"student": "s", "assignment": "fashion_mnist_en"}}
+    probes.configure(submission_seed(nb, resources), tmp_path / probes.FOLDER)
+    probes.build_model_output(reference.build_model)  # the reference's answer, handed over
+    judge_notebook(nb, resources)
+    cell = nb.cells[2]
+    assert cell.outputs[0]["output_type"] == "error" and "must compute its answer itself" in cell.outputs[0]["evalue"]
+    assert cell.metadata["autograder"]["forbidden"]
+    honest = _tiny_notebook(HONEST_CODE[0])
+    probes.configure(submission_seed(honest, resources), tmp_path / probes.FOLDER)
+    probes.build_model_output(reference.build_model)
+    judge_notebook(honest, resources)
+    assert honest.cells[2].outputs == []  # the same hand-over, honest code: passed
+
+
+def test_the_seed_follows_the_submission_and_only_it():
+    nb = _tiny_notebook(HONEST_CODE[0])
+    resources = {"nbgrader": {"student": "ana", "assignment": "fashion_mnist_en"}}
+    seed = submission_seed(nb, resources)
+    assert seed == submission_seed(_tiny_notebook(HONEST_CODE[0]), resources)   # a regrade
+    assert seed != submission_seed(nb, {"nbgrader": {"student": "bo", "assignment": "fashion_mnist_en"}})
+    assert seed != submission_seed(_tiny_notebook(HONEST_CODE[1]), resources)
+
+
+def test_hand_over_is_json_and_arrays_only(honest_handover):
+    for path in (honest_handover / probes.FOLDER).glob("*.json"):
+        json.loads(path.read_text())
+    for path in (honest_handover / probes.FOLDER).glob("*.npz"):
+        with np.load(path, allow_pickle=False) as data:
+            assert all(data[name].dtype.kind in "biuf" for name in data.files)
