@@ -72,7 +72,7 @@ def test_release_has_no_solutions_or_hidden_tests(lang):
 def test_leak_check_can_fail():
     text = (ROOT / "solutions" / "fashion_mnist_en" / NOTEBOOK).read_text(encoding="utf-8")
     found = leaks(text, "en")
-    assert "BEGIN HIDDEN TESTS" in found and "checks.preprocess_images_range(preprocess_images, LANG)" in found
+    assert "BEGIN HIDDEN TESTS" in found and "probes.preprocess_images_range(preprocess_images, LANG)" in found
     assert "keras.layers.Dense(128, activation='relu')," in found
 
 

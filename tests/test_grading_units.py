@@ -114,7 +114,7 @@ def fingerprint_course(tmp_path, monkeypatch):
     return course, code
 
 
-@pytest.mark.parametrize("change", ["course/reference.py", "autograder/checks.py", "autograder/calibration.json",
+@pytest.mark.parametrize("change", ["course/reference.py", "autograder/judges/registry.py", "autograder/calibration.json",
                                     "nbgrader_config.py", "limits"])
 def test_fingerprint_changes_with_everything_that_decides_a_grade(fingerprint_course, change):
     course, code = fingerprint_course
