@@ -7,12 +7,10 @@ took one training step. Each judge checks one thing from that, so a wrong loss c
 import math
 
 import numpy as np
+from fashion_mnist_student.checks import ACCURACY_METRICS, LOSS_NAMES, loss_of, metric_names
 
 from ..messages import say
 from . import numpy_model
-
-LOSS_NAMES = ("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy")
-ACCURACY_NAMES = ("accuracy", "acc", "sparse_categorical_accuracy")
 
 
 def _handover(handovers, grade_id, inputs, lang):
@@ -27,13 +25,6 @@ def _handover(handovers, grade_id, inputs, lang):
     assert all(np.allclose(b, g, atol=1e-6) for b, g in zip(before, given)), say("compile_changed_model", lang)
     return got, before, after
 
-
-def _metric_names(config):
-    names = []
-    for metric in (config or {}).get("metrics") or []:
-        names.append(metric if isinstance(metric, str) else (metric or {}).get("class_name", "")
-                     if isinstance(metric, dict) else str(metric))
-    return names
 
 
 def _batch(inputs):
@@ -56,15 +47,9 @@ def optimizer(handovers, inputs, lang):
     assert adam_like, say("compile_optimizer_step", lang)
 
 
-def _loss_name(config):
-    if isinstance(config, dict):
-        return config.get("class_name"), bool((config.get("config") or {}).get("from_logits", False))
-    return str(config), False
-
-
 def loss(handovers, inputs, lang):
     got, before, _ = _handover(handovers, "test_compile_model_loss", inputs, lang)
-    name, from_logits = _loss_name((got.get("compile_config") or {}).get("loss"))
+    name, from_logits = loss_of(got.get("compile_config"))
     images, labels = _batch(inputs)
     want = numpy_model.cross_entropy(before, images, labels)
     if got.get("evaluate_error"):
@@ -81,13 +66,13 @@ def loss(handovers, inputs, lang):
 def metrics(handovers, inputs, lang):
     got, before, _ = _handover(handovers, "test_compile_model_metrics", inputs, lang)
     if got.get("evaluate_error"):  # the loss cannot run: judge the metric by its name only
-        names = _metric_names(got.get("compile_config"))
-        assert any(n in ACCURACY_NAMES + ("SparseCategoricalAccuracy",) for n in names), say(
+        names = metric_names(got.get("compile_config"))
+        assert set(names) & set(ACCURACY_METRICS), say(
             "compile_metrics", lang, found=names)
         return
     logs = got.get("logs") or {}
     names = [name for name in logs if name != "loss"]
-    found = [name for name in names if name in ACCURACY_NAMES]
+    found = [name for name in names if name in ACCURACY_METRICS]
     assert found, say("compile_metrics", lang, found=names)
     images, labels = _batch(inputs)
     want = numpy_model.accuracy(before, images, labels)

@@ -163,12 +163,22 @@ def quick_build_model_layers(build_model, lang="en"):
     _quick(lambda: linear_output(built(build_model, lang), lang))
 
 
-def loss_of(model):
-    """(the loss's name, from_logits) as the model's compile configuration records them."""
-    config = model.get_compile_config().get("loss")
+LOSS_NAMES = ("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy")
+ACCURACY_METRICS = ("accuracy", "acc", "sparse_categorical_accuracy", "SparseCategoricalAccuracy")
+
+
+def loss_of(compile_config):
+    """(the loss's name, from_logits) as a model's compile configuration records them."""
+    config = (compile_config or {}).get("loss")
     if isinstance(config, dict):
         return config.get("class_name"), bool((config.get("config") or {}).get("from_logits", False))
     return str(config), False
+
+
+def metric_names(compile_config):
+    """The metrics' names as a model's compile configuration records them."""
+    return [m if isinstance(m, str) else (m or {}).get("class_name", "") if isinstance(m, dict) else _kind(m)
+            for m in (compile_config or {}).get("metrics") or []]
 
 
 def quick_compile_model_optimizer(compile_model, lang="en"):
@@ -183,8 +193,8 @@ def quick_compile_model_optimizer(compile_model, lang="en"):
 def quick_compile_model_loss(compile_model, lang="en"):
     """The loss's kind and from_logits=True: the lesson's model outputs logits."""
     def check():
-        name, from_logits = loss_of(compiled(compile_model, fresh_model(), lang))
-        assert name in ("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy"), say(
+        name, from_logits = loss_of(compiled(compile_model, fresh_model(), lang).get_compile_config())
+        assert name in LOSS_NAMES, say(
             "compile_loss", lang, found=name)
         assert from_logits, say("compile_logits", lang)
     _quick(check)
@@ -192,11 +202,8 @@ def quick_compile_model_loss(compile_model, lang="en"):
 
 def quick_compile_model_metrics(compile_model, lang="en"):
     def check():
-        metrics = compiled(compile_model, fresh_model(), lang).get_compile_config().get("metrics") or []
-        names = [m if isinstance(m, str) else (m or {}).get("class_name", "") if isinstance(m, dict) else _kind(m)
-                 for m in metrics]
-        accepted = {"accuracy", "acc", "sparse_categorical_accuracy", "SparseCategoricalAccuracy"}
-        assert accepted & set(names), say("compile_metrics", lang, found=names)
+        names = metric_names(compiled(compile_model, fresh_model(), lang).get_compile_config())
+        assert set(ACCURACY_METRICS) & set(names), say("compile_metrics", lang, found=names)
     _quick(check)
 
 
