@@ -51,7 +51,7 @@ def test_two_builds_share_the_four_entries(cache):
     assert len({pid for pid, _ in computed}) == 2  # by both processes, not by one of them alone
 
 
-def _while_a_is_busy(cache, ask):
+def _while_a_is_busy(cache, ask, wait=20):
     """Run ``ask(entries)`` in a thread while entry "a" is locked, as if another build were
     computing it; return what was computed before "a" was done, and the result."""
     import threading
@@ -61,7 +61,7 @@ def _while_a_is_busy(cache, ask):
     with reference._locked(entries[0][0]):
         thread = threading.Thread(target=lambda: results.append(ask(entries)))
         thread.start()
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + wait
         while time.monotonic() < deadline and len(_names(log)) < 3:
             time.sleep(0.05)
         time.sleep(0.5)  # time for anything else it would do
@@ -84,7 +84,7 @@ def test_a_busy_entry_is_skipped_not_waited_for(cache):
 def test_waiting_for_a_busy_entry_is_caught(cache):
     """The check above can fail: _cached alone waits for "a" and computes nothing meanwhile."""
     before, results, computed = _while_a_is_busy(
-        cache, lambda entries: [reference._cached(*entry) for entry in entries])
+        cache, lambda entries: [reference._cached(*entry) for entry in entries], wait=2)
     assert before == [] and computed == ["b", "c", "d"]
     assert results == [[{"name": name} for name in "abcd"]]
 
