@@ -223,3 +223,15 @@ def test_an_unanswered_pause_fails(tmp_path):
     planted = _planted(tmp_path, "08_predict", "zh", (":::{dropdown} “想一想”的答案", "：：："))
     assert len(unanswered_pauses(planted, "zh")) == 1
     assert unanswered_pauses(notebook("08_predict", "zh"), "zh") == []
+
+
+def test_a_hash_of_digits_only_is_still_a_hash(tmp_path):
+    """book/12_mistakes once hashed to 725754207905, which YAML reads as an integer: the twins
+    looked stale forever, however often they were synced."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("twins_rules", ROOT / "book" / "_ext" / "twins.py")
+    rules = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rules)
+    page = "---\ntranslation:\n  twin_hash: 725754207905\n---\n\n# Page\n"
+    assert rules.recorded_hash(page, "en") == "725754207905"
+    assert rules.recorded_hash("# no front matter\n", "en") is None

@@ -77,7 +77,9 @@ def text_hash(text):
 def recorded_hash(text, lang):
     front, _ = split_front_matter(text)
     translation = front.get("translation") or {}
-    return translation.get("source_hash" if lang == "zh" else "twin_hash")
+    value = translation.get("source_hash" if lang == "zh" else "twin_hash")
+    # YAML reads a hash of digits only (725754207905) as a number: compare it as text
+    return None if value is None else str(value)
 
 
 def twin_status(folder):
