@@ -15,7 +15,6 @@ One zip per assignment (one per language), for the course's LMS page. It holds o
 Nothing of the grader goes in: not ``autograder``, not ``course``, no solution, no hidden test.
 """
 
-import argparse
 import json
 import re
 import shutil
@@ -239,7 +238,8 @@ def readme(lang, wheel_name, with_data):
 def bundle_files(assignment, wheel, with_data=False):
     """{name in the bundle's folder: bytes}."""
     lang = language(assignment)
-    release = ROOT / "exercises" / assignment
+    from .grading.coursedir import Course
+    release = Course(ROOT).release(assignment)   # nbgrader's release folder (exercises/)
     notebook = release / NOTEBOOK
     config = release / "nbgrader_config.py"
     if not notebook.is_file():
@@ -285,17 +285,14 @@ def bundle(assignment, out_dir="dist", with_data=False):
     return write_zip(out_dir / name, assignment, files)
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["bundle"]:
-        argv = argv[1:]
-    parser = argparse.ArgumentParser(prog="python -m autograder bundle",
-                                     description="Write the zip a student downloads for ASSIGNMENT.")
+def add_arguments(parser):
     parser.add_argument("assignment", help="e.g. fashion_mnist_en (the release in exercises/ASSIGNMENT)")
     parser.add_argument("--with-data", action="store_true",
                         help="add the four Fashion-MNIST files, so the notebook runs offline")
     parser.add_argument("--out", default="dist", help="folder for the zip (default: dist)")
-    args = parser.parse_args(argv)
+
+
+def run(args):
     try:
         path = bundle(args.assignment, args.out, args.with_data)
     except BundleError as err:
@@ -303,6 +300,13 @@ def main(argv=None):
         return 1
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return 0
+
+
+def main(argv=None):
+    """`bundle` alone: the same as python -m autograder bundle ..."""
+    from .__main__ import main as autograder_main
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return autograder_main(argv if argv[:1] == ["bundle"] else ["bundle", *argv])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Calibrate the accuracy threshold: train the reference solution with several seeds, on this
 machine, and set the threshold with a margin below the lowest accuracy.
 
-    python -m autograder.calibrate [--seeds 5]
+    python -m autograder calibrate [--seeds 5]     (or python -m autograder.calibrate)
 
 Writes autograder/calibration.json, which the accuracy check reads. Also records a clearly weaker
 model (one epoch on 1,000 images) to show it falls below the threshold.
@@ -34,10 +34,18 @@ def train_and_score(seed, n_train=None, epochs=10):
     return reference.accuracy_of_weights(model.get_weights()), time.perf_counter() - start
 
 
+def add_arguments(parser):
+    parser.add_argument("--seeds", type=int, default=5, help="reference runs to train (default 5)")
+
+
 def main(argv=None):
+    """python -m autograder.calibrate [--seeds 5] (the same as python -m autograder calibrate)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=5)
-    args = parser.parse_args(argv)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args):
     runs = []
     for seed in range(args.seeds):
         accuracy, seconds = train_and_score(seed)

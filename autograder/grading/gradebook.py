@@ -10,9 +10,10 @@ import warnings
 from contextlib import closing
 from pathlib import Path
 
+from .coursedir import Course
 from .replay import NOT_RUN, ReplayExecution
 from .state import State
-from .status import Result, Status
+from .status import NEVER_RAN, Result
 
 
 def course_config(course):
@@ -39,8 +40,8 @@ def replay_preprocessors(config):
 def gradebook(course):
     """The course's gradebook, with its course id (without it nbgrader adds a 'default_course')."""
     from nbgrader.api import Gradebook
-    course_id = course_config(course).CourseDirectory.get("course_id", "default_course")
-    return Gradebook(f"sqlite:///{Path(course) / 'gradebook.db'}", course_id=course_id)
+    paths = Course(course)
+    return Gradebook(f"sqlite:///{paths.gradebook_file}", course_id=paths.course_id)
 
 
 def recorded_ids(course, assignment):
@@ -58,6 +59,13 @@ def _safe_relative(name):
     """A hand-over file's name as the box sent it: at most one folder deep, no '..', no root."""
     parts = [p for p in Path(name).parts if p not in ("", ".", "..", "/")]
     return Path(*parts[-2:]) if parts else Path("unnamed")
+
+
+def seconds_late(course, assignment):
+    """{student: seconds after the due date} of the submissions nbgrader counts as late."""
+    with gradebook(course) as gb:
+        return {s.student_id: s.total_seconds_late for s in gb.assignment_submissions(assignment)
+                if s.total_seconds_late and s.total_seconds_late > 0}
 
 
 def store(state: State, job, result: Result):
@@ -160,7 +168,9 @@ class Writer:
       the file in WAL mode with its -wal file beside it: SQLite reads both, and the next writer
       restores the mode. What workers copy from the file (the assignment's cells) was written
       before, by generate_assignment.
-    Feedback and export stay nbgrader's own commands, run after recording.
+    ``record_one`` records one student as the result arrives and ``feedback`` writes that student's
+    feedback page (nbgrader's GenerateFeedback, in this process); export stays nbgrader's own
+    command, run once at the end.
     """
 
     def __init__(self, course, assignment, state: State):
@@ -208,7 +218,7 @@ class Writer:
 
     def autograde(self, student):
         """Put one student's stored result in the gradebook; return why it failed, or None."""
-        if self.state.get(student).status == Status.MISSING:
+        if self.state.get(student).status in NEVER_RAN:
             _record_empty_submission(self.course, self.assignment, student)
             return None
         outcome = self.api.autograde(self.assignment, student, force=True, create=True)
@@ -216,29 +226,52 @@ class Writer:
             return None
         return (outcome.get("error") or "nbgrader could not record it")[-500:]
 
-    def record(self, students):
-        """Record each student's stored result and mark it in the state (recorded as the gradebook's
-        submission id, or not recorded and why); return {student: why it failed}."""
+    def _submission_id(self, student):
+        from nbgrader.api import MissingEntry
+        with gradebook(self.course) as gb:
+            try:
+                return gb.find_submission(self.assignment, student).id
+            except MissingEntry:
+                return None
+
+    def record_one(self, student):
+        """Record one student's stored result and mark it in the state (recorded as the gradebook's
+        submission id, or not recorded and why); return why it failed, or None."""
         from sqlalchemy.exc import SAWarning
-        failures = {}
         with warnings.catch_warnings():
             # SQLAlchemy's autoflush notices from inside nbgrader, for a notebook that did not run
             warnings.simplefilter("ignore", SAWarning)
-            for student in students:
-                why = self.autograde(student)
-                if why is not None:
-                    failures[student] = why
-                    self.state.mark_not_recorded(student, "the gradebook could not record it")
-        ids = recorded_ids(self.course, self.assignment)
+            why = self.autograde(student)
+        if why is not None:
+            self.state.mark_not_recorded(student, "the gradebook could not record it")
+            return why
+        submission = self._submission_id(student)
+        if submission is None:
+            why = "the gradebook has no submission for it after recording"
+            self.state.mark_not_recorded(student, why)
+            return why
+        self.state.mark_recorded(student, submission)
+        return None
+
+    def record(self, students):
+        """record_one for each of ``students``; return {student: why it failed}."""
+        failures = {}
         for student in students:
-            if student in failures:
-                continue
-            if student in ids:
-                self.state.mark_recorded(student, ids[student])
-            else:
-                failures[student] = "the gradebook has no submission for it after recording"
-                self.state.mark_not_recorded(student, failures[student])
+            why = self.record_one(student)
+            if why is not None:
+                failures[student] = why
         return failures
+
+    def feedback(self, student):
+        """Write one recorded student's feedback page; return why it failed, or None. A submission
+        that never ran (no notebook, a bad file) has no page: its reason is in the table."""
+        entry = self.state.get(student)
+        if entry is None or entry.status in NEVER_RAN or entry.recorded_as is None:
+            return None
+        outcome = self.api.generate_feedback(self.assignment, student, force=True)
+        if outcome["success"]:
+            return None
+        return f"feedback for {student} failed: " + (outcome.get("error") or outcome.get("log") or "")[-400:]
 
 
 def record(course, assignment, students, state: State):

@@ -1,26 +1,41 @@
-"""What there is to grade: the submissions, and fingerprints of everything that decides a grade."""
+"""What there is to grade: the submissions, and fingerprints of exactly what decides a grade."""
 
+import ast
 import hashlib
 import json
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .coursedir import Course
 from .sandbox import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
-# the code that grades: the hidden checks and preprocessors, and the shared course package the
-# checks build their fixtures with (course.reference); a change to either changes every grade
-GRADING_CODE = ("autograder", "course")
-NOT_GRADING = ("report/",)   # the class report reads grades, it does not decide them
+# where the course's own importable packages live (the student package is installed from its folder)
+PACKAGES = {"autograder": "autograder", "course": "course",
+            "fashion_mnist_student": "course/student-package/fashion_mnist_student"}
+# what grades, wherever it is imported from: the worker and what runs in its box, the one writer
+# (its replayed autograde pipeline), and the hidden checks. The course's nbgrader_config.py adds
+# its preprocessors and the source notebook the modules its cells import; each module adds what
+# it imports (statically, or by name in a string, as importlib and nbgrader's config do).
+GRADING_ROOTS = ("autograder.grading.worker", "autograder.grading.inside", "autograder.grading.gradebook",
+                 "autograder.checks")
+DATA_SUFFIXES = {".json"}      # data beside a grading module (calibration.json: the threshold)
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints"}
+MAX_NOTEBOOK_BYTES = 32 * 1024 ** 2   # a notebook larger than this is refused (clear its outputs)
+MODULE_NAME = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 
 
 def folder_files(folder, suffixes=None):
-    """{relative path: bytes} of every file under ``folder``, in a stable order."""
+    """{relative path: bytes} of every regular file under ``folder``, in a stable order (symbolic
+    links are left out: jobs.refused_files names them)."""
     folder = Path(folder)
     return {str(p.relative_to(folder)): p.read_bytes()
             for p in sorted(folder.rglob("*"))
-            if p.is_file() and not SKIP_PARTS & set(p.parts) and (suffixes is None or p.suffix in suffixes)}
+            if not p.is_symlink() and p.is_file() and not SKIP_PARTS & set(p.parts)
+            and (suffixes is None or p.suffix in suffixes)}
 
 
 def fingerprint(*file_maps):
@@ -30,6 +45,116 @@ def fingerprint(*file_maps):
             digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()
 
+
+# --- the grading code: modules reached from the grading roots --------------------------------
+
+def module_file(name, root=None):
+    """The file of a course module ``a.b.c`` (a .py or a package's __init__.py), or None."""
+    root = Path(root or ROOT)
+    top, *rest = name.split(".")
+    if top not in PACKAGES:
+        return None
+    base = root / PACKAGES[top]
+    for candidate in (base.joinpath(*rest).with_suffix(".py") if rest else None,
+                      base.joinpath(*rest, "__init__.py")):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    return None
+
+
+def _package_of(name, path):
+    return name if path.name == "__init__.py" else name.rpartition(".")[0]
+
+
+def _imported(name, path):
+    """Module names ``path`` (module ``name``) imports, or names in a string, candidates all."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (SyntaxError, ValueError):
+        return set()
+    package = _package_of(name, path)
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1])
+                base = f"{base}.{node.module}" if node.module else base
+            else:
+                base = node.module or ""
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}   # `from pkg import module`
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and MODULE_NAME.match(node.value):
+            found.add(node.value)
+    return found
+
+
+def _with_parents(name):
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
+
+
+def grading_modules(roots, root=None):
+    """{module name: file} of the course modules reached from ``roots`` (each with its packages)."""
+    seen, todo = {}, [n for name in roots for n in _with_parents(name)]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = module_file(name, root)
+        if path is None:
+            continue
+        seen[name] = path
+        todo += [n for found in _imported(name, path) for n in _with_parents(found) if n not in seen]
+    return seen
+
+
+def notebook_imports(folder):
+    """Module names the code cells of the notebooks in ``folder`` import."""
+    import nbformat
+    found = set()
+    for path in sorted(Path(folder).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            code = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+            try:
+                tree = ast.parse(code)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    found |= {alias.name for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return found
+
+
+def configured_modules(course):
+    """Module names the course's nbgrader configuration names (its preprocessors)."""
+    text = (Path(course) / "nbgrader_config.py").read_text(encoding="utf-8")
+    names = set()
+    for value in re.findall(r"[\"']([A-Za-z_][\w.]*)[\"']", text):
+        names |= {value, value.rpartition(".")[0]}   # a class's dotted path, and its module
+    return {name for name in names if name}
+
+
+def grading_code(course, assignment, root=None):
+    """{path relative to the repository: bytes} of the course code and data that decide a grade."""
+    root = Path(root or ROOT)
+    source = Course(course).source(assignment)
+    roots = [*GRADING_ROOTS, *configured_modules(course), *notebook_imports(source)]
+    files = {}
+    for path in grading_modules(roots, root).values():
+        files[str(path.relative_to(root))] = path.read_bytes()
+        for data in path.parent.iterdir():
+            if data.suffix in DATA_SUFFIXES and data.is_file():
+                files[str(data.relative_to(root))] = data.read_bytes()
+    return files
+
+
+# --- jobs -------------------------------------------------------------------------------------
 
 @dataclass
 class Job:
@@ -43,49 +168,111 @@ class Job:
     limits: Limits = field(default_factory=Limits)
     workers: int = 1              # how many run at once on this machine: sizes the thread pools
     course_dir: str = ""          # the real course folder, hidden from the box where it exists
+    bad_file: str = ""            # why the notebook cannot be graded at all (bad_files), or ""
+    refused: list[str] = field(default_factory=list)   # other submitted files left out, and why
 
 
 def course_files(course, assignment):
     """What a worker needs to run plain `nbgrader autograde` by itself. Not the source notebooks:
     nbgrader restores locked cells from the gradebook, and the solutions stay out of the box."""
-    course = Path(course)
-    files = {"nbgrader_config.py": (course / "nbgrader_config.py").read_bytes(),
-             "gradebook.db": (course / "gradebook.db").read_bytes()}
-    source = course / "solutions" / assignment
+    paths = Course(course)
+    files = {"nbgrader_config.py": (paths.root / "nbgrader_config.py").read_bytes(),
+             "gradebook.db": paths.gradebook_file.read_bytes()}
+    source = paths.source(assignment)
     for name, data in folder_files(source).items():
         if not name.endswith(".ipynb"):
-            files[f"solutions/{assignment}/{name}"] = data
+            files[f"{source.relative_to(paths.root)}/{name}"] = data
     return files
 
 
 def grading_fingerprint(course, assignment, limits: Limits):
-    """Changes with anything that decides a grade: the source notebooks, the course's nbgrader
-    configuration (cell time limit, preprocessors), the grading code and data, and the limits."""
-    course = Path(course)
-    code = {f"{package}/{name}": data for package in GRADING_CODE
-            for name, data in folder_files(ROOT / package, {".py", ".json"}).items()
-            if not name.startswith(NOT_GRADING)}
-    return fingerprint(folder_files(course / "solutions" / assignment),
-                       {"nbgrader_config.py": (course / "nbgrader_config.py").read_bytes()},
-                       code, {"limits": json.dumps(limits.grade_relevant(), sort_keys=True).encode()})
+    """Changes with exactly what decides a grade: the source notebooks, the course's nbgrader
+    configuration (cell time limit, preprocessors), the grading code and its data (grading_code:
+    not the book's helpers, not the class report), and the limits."""
+    return fingerprint(folder_files(Course(course).source(assignment)),
+                       {"nbgrader_config.py": (Path(course) / "nbgrader_config.py").read_bytes()},
+                       grading_code(course, assignment),
+                       {"limits": json.dumps(limits.grade_relevant(), sort_keys=True).encode()})
+
+
+def _size(n):
+    return f"{n / 1024 ** 2:.1f} MB"
+
+
+def _too_large(name, size):
+    return (f"{name} is too large ({_size(size)}, the limit is {_size(MAX_NOTEBOOK_BYTES)}): "
+            "clear its outputs and submit again")
+
+
+def notebook_problem(name, data):
+    """Why ``data`` (the file ``name``) is not a notebook the grader can run, or ""."""
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        return _too_large(name, len(data))
+    try:
+        nb = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return f"{name} is not a notebook: not UTF-8 text"
+    except json.JSONDecodeError as error:
+        return (f"{name} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}): "
+                "the file is damaged or half-written; open it in Jupyter, save it and submit again")
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list) or "nbformat" not in nb:
+        return f"{name} is JSON but not a Jupyter notebook (it has no cells and no nbformat)"
+    if nb.get("nbformat") != 4:
+        return (f"{name} is a notebook of format {nb.get('nbformat')!r}; the grader reads format 4 "
+                "(save it with Jupyter 4 or later)")
+    return ""
+
+
+def bad_files(folder, notebooks):
+    """(why the notebooks cannot be graded or "", [other files left out and why]) for a submitted
+    folder, from what the files are, before anything reads them as notebooks."""
+    folder = Path(folder)
+    refused, bad = [], []
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if SKIP_PARTS & set(path.parts):
+            continue
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            (bad if name in notebooks else refused).append(
+                f"{name} is a symbolic link, not a file: refused (submit the file itself)")
+        elif name in notebooks and stat.S_ISREG(info.st_mode):
+            if info.st_size > MAX_NOTEBOOK_BYTES:
+                bad.append(_too_large(name, info.st_size))
+            else:
+                bad.append(notebook_problem(name, path.read_bytes()))
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*")}
+    missing = [name for name in notebooks if name not in present]
+    others = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.ipynb")
+                    if not SKIP_PARTS & set(p.parts) and str(p.relative_to(folder)) not in notebooks)
+    if missing and others:   # the notebook renamed, or another one submitted
+        bad.append(f"no {', '.join(missing)}, but {', '.join(others)}: the notebook must keep the "
+                   f"assignment's name ({', '.join(missing)})")
+    return "; ".join(b for b in bad if b), refused
 
 
 def find_jobs(course, assignment, limits: Limits, workers=1):
-    course = Path(course)
-    shared = course_files(course, assignment)
-    grading = grading_fingerprint(course, assignment, limits)
-    notebooks = sorted(p.name for p in (course / "solutions" / assignment).glob("*.ipynb"))
+    paths = Course(course)
+    shared = course_files(paths.root, assignment)
+    grading = grading_fingerprint(paths.root, assignment, limits)
+    notebooks = sorted(p.name for p in paths.source(assignment).glob("*.ipynb"))
     jobs = []
-    for folder in sorted((course / "submitted").glob(f"*/{assignment}")):
-        if folder.is_dir():
-            files = folder_files(folder)
-            jobs.append(Job(folder.parent.name, assignment, files, shared, notebooks,
-                            fingerprint(files, {"grading": grading.encode()}), limits, workers,
-                            str(course.resolve())))
+    for student, folder in paths.submissions(assignment):
+        bad, refused = bad_files(folder, notebooks)
+        files = folder_files(folder)
+        given = {name: data for name, data in files.items() if not (bad and name in notebooks)}
+        jobs.append(Job(student, assignment, given, shared, notebooks,
+                        fingerprint(files, {"grading": grading.encode(), "bad": bad.encode()}),
+                        limits, workers, str(paths.root), bad, refused))
     return jobs
 
 
 def submission_unchanged(course, job):
     """Is the submitted folder still what was graded? (Checked again after the run.)"""
-    folder = Path(course) / "submitted" / job.student / job.assignment
-    return folder.is_dir() and folder_files(folder) == job.submission
+    folder = Course(course).submitted(job.student, job.assignment)
+    if not folder.is_dir():
+        return False
+    files = folder_files(folder)
+    if job.bad_file:
+        files = {name: data for name, data in files.items() if name not in job.notebooks}
+    return files == job.submission

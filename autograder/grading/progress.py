@@ -1,28 +1,49 @@
-"""What the instructor sees: a progress line while grading, a table at the end."""
+"""What the instructor sees: a line per finished submission with elapsed time and an estimate of the
+time left (tqdm's bar on a terminal, plain lines in CI and logs), and the table at the end."""
 
 import sys
 import time
 
+from .status import Status
+
+
+def _clock(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
 
 class Progress:
-    def __init__(self, total, stream=sys.stderr):
-        self.total, self.done, self.failed, self.stream = total, 0, 0, stream
+    """``update`` once per finished submission; ``close`` at the end prints the totals line."""
+
+    def __init__(self, total, stream=None, bar=None):
+        self.stream = stream or sys.stderr
+        self.total, self.done, self.failed = total, 0, 0
         self.start = time.perf_counter()
-        self.show()
+        self.bar = None
+        if bar if bar is not None else self.stream.isatty():
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, file=self.stream, unit="submission", dynamic_ncols=True,
+                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]")
 
-    def update(self, status):
+    def update(self, student, status, note=""):
         self.done += 1
-        self.failed += status != "graded"
-        self.show()
-
-    def show(self):
-        width = 30
-        filled = int(width * self.done / self.total) if self.total else width
+        self.failed += status != Status.GRADED
         elapsed = time.perf_counter() - self.start
-        self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] done {self.done - self.failed}"
-                          f"  failed {self.failed}  remaining {self.total - self.done}  ({elapsed:.0f} s)")
-        if self.done == self.total:
-            self.stream.write("\n")
+        line = f"{student}: {status}" + (f" ({note})" if note else "")
+        if self.bar is not None:
+            self.bar.write(line, file=self.stream)
+            self.bar.update()
+            return
+        left = elapsed / self.done * (self.total - self.done)
+        self.stream.write(f"[{self.done}/{self.total}] {line}  elapsed {_clock(elapsed)}, "
+                          f"about {_clock(left)} left\n")
+        self.stream.flush()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+        self.stream.write(f"done {self.done - self.failed}  failed {self.failed}  remaining "
+                          f"{self.total - self.done}  ({_clock(time.perf_counter() - self.start)})\n")
         self.stream.flush()
 
 

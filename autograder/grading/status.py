@@ -9,12 +9,15 @@ class Status(StrEnum):
     TIMED_OUT = "timed out"            # a cell or the whole notebook ran past its limit
     KERNEL_DIED = "kernel died"        # os._exit, a crash, a killed kernel
     MISSING = "missing notebook"       # submitted without the notebook: recorded with 0
+    BAD_FILE = "bad file"              # the notebook is not one (bad JSON, a link, too large): recorded with 0
     FAILED = "failed"                  # the grader could not run it; the detail says why
     NOT_RECORDED = "not recorded"      # ran, but the gradebook could not record it
 
 
 # every status except these means the submission's notebook ran and has a score
 PROBLEMS = {Status.FAILED, Status.NOT_RECORDED}
+# never run: recorded in the gradebook with an empty submission (0 points) and the reason
+NEVER_RAN = {Status.MISSING, Status.BAD_FILE}
 
 
 @dataclass

@@ -168,9 +168,11 @@ def _not_run(job, status, detail, start, sandboxed, log="", peak=None):
 
 def grade(job: Job, sandboxed=True) -> Result:
     start = time.perf_counter()
+    if job.bad_file:   # not JSON, not a notebook, a link, too large, misnamed (jobs.bad_files)
+        return _not_run(job, Status.BAD_FILE, job.bad_file, start, sandboxed)
     missing = [name for name in job.notebooks if name not in job.submission]
     if missing:
-        return _not_run(job, Status.MISSING, ", ".join(missing), start, sandboxed)
+        return _not_run(job, Status.MISSING, f"no {', '.join(missing)} in the submission", start, sandboxed)
     with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-") as scratch:
         scratch = Path(scratch)
         staging = scratch / "in"

@@ -1,4 +1,4 @@
-"""python -m autograder report ASSIGNMENT | lms ASSIGNMENT --roster roster.csv (see autograder/GRADING.md).
+"""`python -m autograder report ASSIGNMENT` and `lms ASSIGNMENT --roster roster.csv` (see autograder/GRADING.md).
 
 Exit codes: 0 done; 1 done, but some students were missing (lms, without --allow-missing);
 2 bad input, nothing written.
@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 from . import lms
+from ..grading.coursedir import Course
 from ..grading.gradebook import gradebook
 from .similarity import DEFAULT_THRESHOLD
 
@@ -23,51 +24,58 @@ def _similarity(text):
     return value
 
 
-def parse(argv):
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("report", help="one self-contained HTML class report")
+class ReportError(Exception):
+    """Why the class report cannot be written (bad input; nothing written)."""
+
+
+def add_report_arguments(r):
     r.add_argument("assignment")
     r.add_argument("--course", default=".", help="the course folder (default: here)")
     r.add_argument("--lang", choices=["en", "zh"], help="report language (default: the notebook's LANG)")
     r.add_argument("--out", help="the HTML file (default: COURSE/reports/ASSIGNMENT.html)")
     r.add_argument("--similarity", type=_similarity, default=DEFAULT_THRESHOLD,
                    help=f"flag pairs sharing at least this share of code (default {DEFAULT_THRESHOLD}); off: skip")
-    for name in ("lms", "export-lms"):
-        e = sub.add_parser(name, help="grades as CSV for Canvas and/or Moodle")
-        e.add_argument("assignment")
-        e.add_argument("--roster", required=True, help="CSV: student_id,name,canvas_id,sis_user_id,"
-                                                       "sis_login_id,section,email,idnumber")
-        e.add_argument("--course", default=".", help="the course folder (default: here)")
-        e.add_argument("--canvas", metavar="OUT.csv", help="write Canvas's gradebook import here")
-        e.add_argument("--moodle", metavar="OUT.csv", help="write Moodle's grade import here")
-        e.add_argument("--moodle-id", choices=sorted(lms.MOODLE_IDS), default="email",
-                       help="roster column Moodle matches students on (default email)")
-        e.add_argument("--missing-as-zero", action="store_true",
-                       help="roster entries without a submission get 0 (default: an empty grade)")
-        e.add_argument("--allow-missing", action="store_true",
-                       help="exit 0 even when students are missing from the roster or the gradebook")
-    return parser.parse_args(argv)
 
 
-def report(args):
+def add_lms_arguments(e):
+    e.add_argument("assignment")
+    e.add_argument("--roster", required=True, help="CSV: student_id,name,canvas_id,sis_user_id,"
+                                                   "sis_login_id,section,email,idnumber")
+    e.add_argument("--course", default=".", help="the course folder (default: here)")
+    e.add_argument("--canvas", metavar="OUT.csv", help="write Canvas's gradebook import here")
+    e.add_argument("--moodle", metavar="OUT.csv", help="write Moodle's grade import here")
+    e.add_argument("--moodle-id", choices=sorted(lms.MOODLE_IDS), default="email",
+                   help="roster column Moodle matches students on (default email)")
+    e.add_argument("--missing-as-zero", action="store_true",
+                   help="roster entries without a submission get 0 (default: an empty grade)")
+    e.add_argument("--allow-missing", action="store_true",
+                   help="exit 0 even when students are missing from the roster or the gradebook")
+
+
+def write_report(course, assignment, lang=None, out=None, similarity=DEFAULT_THRESHOLD):
+    """Write the class report of ``assignment``; return its path. Raises ReportError on bad input."""
     from nbgrader.api import MissingEntry
 
     from .data import load
     from .html import write
     from .similarity import find_similar
-    course = Path(args.course).resolve()
+    paths = Course(course)
     try:
-        data = load(course, args.assignment)
+        data = load(paths.root, assignment)
     except FileNotFoundError as error:
+        raise ReportError(str(error)) from None
+    except MissingEntry:
+        raise ReportError(f"no assignment {assignment} in {paths.gradebook_file}") from None
+    pairs = None if similarity is None else find_similar(paths.root, assignment, data.notebook, similarity)
+    return write(data, Path(out) if out else paths.report(assignment), lang or data.lang, pairs, similarity)
+
+
+def report(args):
+    try:
+        path = write_report(args.course, args.assignment, args.lang, args.out, args.similarity)
+    except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except MissingEntry:
-        print(f"error: no assignment {args.assignment} in {course / 'gradebook.db'}", file=sys.stderr)
-        return 2
-    pairs = None if args.similarity is None else find_similar(course, args.assignment, data.notebook, args.similarity)
-    out = Path(args.out) if args.out else course / "reports" / f"{args.assignment}.html"
-    path = write(data, out, args.lang or data.lang, pairs, args.similarity)
     print(f"report: {path}", file=sys.stderr)
     return 0
 
@@ -92,12 +100,12 @@ def export(args):
         if args.moodle:
             roster.require_ids((args.moodle_id,), "Moodle")
         from nbgrader.api import MissingEntry   # imported once the roster is known to be good (~2 s)
-        if not (course / "gradebook.db").exists():
+        if not Course(course).gradebook_file.exists():
             raise lms.RosterError(f"no gradebook in {course}: run `python -m autograder grade {args.assignment}` first")
         try:
             scores, points = _scores(course, args.assignment)
         except MissingEntry:
-            raise lms.RosterError(f"no assignment {args.assignment} in {course / 'gradebook.db'}") from None
+            raise lms.RosterError(f"no assignment {args.assignment} in {Course(course).gradebook_file}") from None
     except lms.RosterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -119,6 +127,12 @@ def export(args):
     return 1 if missing and not args.allow_missing else 0
 
 
+def parse(argv):
+    from ..__main__ import parse as parse_all
+    return parse_all(argv)
+
+
 def main(argv=None):
-    args = parse(sys.argv[1:] if argv is None else argv)
-    return report(args) if args.command == "report" else export(args)
+    """`report` or `lms` alone (the tests' entry): the same as python -m autograder report|lms ..."""
+    from ..__main__ import main as autograder_main
+    return autograder_main(sys.argv[1:] if argv is None else list(argv))

@@ -9,7 +9,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 
-from ..grading.status import Status
+from ..grading.status import NEVER_RAN, Status
 from .data import ClassData, Student
 
 HARD_PASS_RATE = 0.2        # below this nearly everyone fails the cell
@@ -87,7 +87,7 @@ def point_biserial(passed, rest):
 
 
 def analysed(data: ClassData) -> list[Student]:
-    return [s for s in data.graded if s.status != Status.MISSING]
+    return [s for s in data.graded if s.status not in NEVER_RAN]
 
 
 def _groups(students, grade_id):
