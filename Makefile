@@ -9,7 +9,7 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 ASSIGNMENT ?= fashion_mnist_en
 WORKERS ?= 2
 
-.PHONY: setup data test test-fast book exercises grade report benchmark clean
+.PHONY: setup data test test-fast book exercises demo grade report benchmark clean
 
 setup:            ## system packages, .venv with pinned packages, Fashion-MNIST, fonts
 	bash tools/setup.sh
@@ -35,6 +35,9 @@ student-bundle:   ## per language, the zip a student downloads (dist/), without 
 	  python -m autograder bundle $$a --out dist && \
 	  python -m autograder bundle $$a --with-data --out dist || exit 1; \
 	done
+
+demo:             ## a sample class graded end to end in a scratch course (demo/LANG; LANG=zh for Chinese)
+	python -m autograder demo --lang $(or $(LANG_DEMO),en)
 
 grade:            ## autograde every submission in submitted/, in parallel, with a report
 	python -m autograder grade $(ASSIGNMENT) --workers $(WORKERS)

@@ -1,11 +1,13 @@
-"""How fast the one gradebook writer records a class: seconds per submission at N = 50, 200, 1000.
+"""How fast the one gradebook writer keeps up with arriving results: seconds per submission at N = 50, 200, 1000.
 
     python benchmarks/writer.py [--sizes 50 200 1000]
 
-Grades one correct submission for real (once), then copies its executed notebook and weights as
-the finished results of N students and times, for each N on a fresh course: recording them all
-(`autograder.grading.gradebook.record`: nbgrader's autograde pipeline with the execution replayed
-and the accuracy judged in this process), `nbgrader generate_feedback` and `nbgrader export`.
+Grades one correct submission for real (once), then copies its executed notebook and hand-over
+files as the finished results of N students and times, for each N on a fresh course, what `grade`'s
+coordinator does for each result as it arrives: keep it (`gradebook.store`), record it
+(`Writer.record_one`: nbgrader's autograde pipeline with the execution replayed and the verdicts
+taken in this process) and write that student's feedback (`Writer.feedback`: nbgrader's
+GenerateFeedback, in this process); then `nbgrader export` once, as `grade` does at the end.
 No training happens after the first run (--seed-cache DIR keeps that run's files for the next
 time). Wall and CPU seconds are both reported: on a shared machine the wall clock includes waiting
 for the cores. Writes benchmarks/results/writer.json and prints a markdown table with the growth
@@ -53,7 +55,7 @@ def executed_once(top, cache=None):
     ``cache``, and taken from there on the next run, when given)."""
     if cache and (Path(cache) / NOTEBOOK).is_file():
         return {p.name: p.read_bytes() for p in Path(cache).iterdir()}
-    course = make_course(top / "seed")
+    course = make_course(top / "seed", [ASSIGNMENT])
     submit(course, "seed", ASSIGNMENT, nbformat.read(course / "solutions" / ASSIGNMENT / NOTEBOOK, 4))
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--course", str(course),
                            "--workers", "1", "--no-feedback"], env=env(), capture_output=True, text=True)
@@ -79,7 +81,7 @@ def timed(step):
 
 
 def measure(top, n, files):
-    course = make_course(top / f"n{n}")
+    course = make_course(top / f"n{n}", [ASSIGNMENT])
     source = nbformat.read(course / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
     for i in range(n):
         submit(course, f"s{i:04d}", ASSIGNMENT, source)
@@ -87,19 +89,34 @@ def measure(top, n, files):
     jobs = find_jobs(course, ASSIGNMENT, Limits())
     executed = files[NOTEBOOK].decode()
     handover = {name: data for name, data in files.items() if name != NOTEBOOK}
-    for job in jobs:
-        gradebook.store(state, job, Result(job.student, Status.GRADED, notebooks={NOTEBOOK: executed},
-                                           handover=handover))
     students = [job.student for job in jobs]
-    failures = {}
-    record, record_cpu = timed(lambda: failures.update(gradebook.record(course, ASSIGNMENT, students, state)))
+    failures, feedback_errors = {}, []
+    times = {"record": [0.0, 0.0], "feedback": [0.0, 0.0]}
+
+    def arrivals():   # the coordinator's work per arriving result, one after the other
+        with gradebook.Writer(course, ASSIGNMENT, state) as writer:
+            for job in jobs:
+                student = job.student
+
+                def record():   # what a worker handed back, kept and recorded
+                    gradebook.store(state, job, Result(student, Status.GRADED, notebooks={NOTEBOOK: executed},
+                                                       handover=handover))
+                    why = writer.record_one(student)
+                    if why:
+                        failures[student] = why
+                wall, cpu = timed(record)
+                times["record"][0] += wall
+                times["record"][1] += cpu
+                wall, cpu = timed(lambda: feedback_errors.extend(filter(None, [writer.feedback(student)])))
+                times["feedback"][0] += wall
+                times["feedback"][1] += cpu
+    arrivals()
+    (record, record_cpu), (feedback, feedback_cpu) = times["record"], times["feedback"]
     scores = gradebook.scores(course, ASSIGNMENT)
-    assert not failures and len(scores) == n and all(score == 24 for score, _ in scores.values()), \
-        f"not every result recorded: {list(failures.items())[:3]}"
+    assert not failures and not feedback_errors and len(scores) == n and all(score == 24 for score, _ in scores.values()), \
+        f"not every result recorded: {list(failures.items())[:3]} {feedback_errors[:1]}"
     assert all(state.get(s).recorded_as for s in students), "the state does not say recorded"
     nbgrader = [sys.executable, "-m", "nbgrader"]
-    feedback, feedback_cpu = timed(lambda: subprocess.run([*nbgrader, "generate_feedback", ASSIGNMENT, "--force"], cwd=course,
-                                            env=env(), capture_output=True, check=True))
     export, export_cpu = timed(lambda: subprocess.run([*nbgrader, "export"], cwd=course, env=env(), capture_output=True,
                                           check=True))
     written = len(list((course / "feedback").glob(f"*/{ASSIGNMENT}/*.html")))
@@ -141,7 +158,7 @@ def main(argv=None):
 def markdown(results):
     rows = results["rows"]
     lines = [f"Machine: {results['machine']}.", "",
-             "| N | record: s per submission, wall (CPU) | ratio to the 1.4 s goal | feedback: s per submission, "
+             "| N | record: s per submission, wall (CPU) | ratio to the 1.4 s goal | feedback (in-process): s per submission, "
              "wall (CPU) | export: s for all (CPU) | load (1 min) before, after |",
              "|---|---|---|---|---|---|"]
     for row in rows:
@@ -163,17 +180,21 @@ def markdown(results):
 
 def projection(row, students=2000, workers=32):
     """Wall time for ``students`` on ``workers`` with the writer's per-submission figures of ``row``:
-    `grade` records after the workers finish, then runs feedback and export, one after the other."""
+    `grade` records each result and writes its feedback as it arrives, while the workers go on, then
+    exports once. The writer keeps up when its time per result is under the time between arrivals."""
     work = students * WORKER_S / workers
-    record = students * row["record_per_submission_s"]
-    feedback = students * row["feedback_per_submission_s"]
+    between = WORKER_S / workers
+    per_result = row["record_per_submission_s"] + row["feedback_per_submission_s"]
     export = row["export_per_submission_s"] * students
-    total = work + record + feedback + export
+    writer = students * per_result
+    total = max(work, writer) + per_result + export
+    keeps_up = per_result <= between
     return (f"{students:,} students on {workers} workers at {WORKER_S} s each: the workers need {work / 60:.0f} min "
-            f"({WORKER_S / workers:.1f} s per submission for the class); then the writer records for "
-            f"{record / 60:.0f} min ({row['record_per_submission_s']} s each), feedback takes {feedback / 60:.0f} min "
-            f"and export {export / 60:.1f} min: about {total / 60:.0f} min in all, the workers "
-            f"{'the' if work > record + feedback + export else 'not the'} larger part.")
+            f"(a result every {between:.1f} s); the writer records and writes feedback for each as it arrives in "
+            f"{per_result:.2f} s ({row['record_per_submission_s']} + {row['feedback_per_submission_s']}), so it "
+            f"{'keeps up' if keeps_up else 'falls behind'} (up to {WORKER_S / per_result:.0f} workers); export "
+            f"{export / 60:.1f} min at the end: about {total / 60:.0f} min in all, "
+            f"{(total - work) / 60:.1f} min after the last worker.")
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ def test_state_has_result_needs_the_stored_notebooks(tmp_path):
 @pytest.fixture
 def fingerprint_course(tmp_path, monkeypatch):
     code = tmp_path / "code"
-    for package in jobs.GRADING_CODE:
+    for package in ("autograder", "course"):   # the student package is in course/student-package
         shutil.copytree(ROOT / package, code / package, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(jobs, "ROOT", code)
     course = tmp_path / "course"
@@ -115,6 +115,8 @@ def fingerprint_course(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("change", ["course/reference.py", "autograder/judges/registry.py", "autograder/calibration.json",
+                                    "autograder/preprocessors/accuracy.py", "autograder/grading/worker.py",
+                                    "course/student-package/fashion_mnist_student/checks.py",
                                     "nbgrader_config.py", "limits"])
 def test_fingerprint_changes_with_everything_that_decides_a_grade(fingerprint_course, change):
     course, code = fingerprint_course
@@ -129,12 +131,25 @@ def test_fingerprint_changes_with_everything_that_decides_a_grade(fingerprint_co
     assert jobs.grading_fingerprint(course, "fashion_mnist_en", limits) != before
 
 
-def test_fingerprint_ignores_the_class_report(fingerprint_course):
+@pytest.mark.parametrize("change", ["course/figures.py", "course/text.py", "autograder/report/html.py",
+                                    "autograder/grading/cli.py", "autograder/demo.py", "autograder/samples.py"])
+def test_fingerprint_ignores_what_decides_no_grade(fingerprint_course, change):
+    """The book's helpers, the class report, the command line and the demo decide no grade."""
     course, code = fingerprint_course
     before = jobs.grading_fingerprint(course, "fashion_mnist_en", sandbox.Limits())
-    (code / "autograder" / "report").mkdir(exist_ok=True)
+    (code / change).write_text((code / change).read_text() + "\nx = 1\n")
     (code / "autograder" / "report" / "extra.py").write_text("x = 1\n")
     assert jobs.grading_fingerprint(course, "fashion_mnist_en", sandbox.Limits()) == before
+
+
+def test_grading_code_is_what_the_grading_modules_import(fingerprint_course):
+    course, code = fingerprint_course
+    files = jobs.grading_code(course, "fashion_mnist_en", code)
+    assert {"autograder/checks.py", "autograder/calibration.json", "course/reference.py",
+            "autograder/grading/worker.py", "autograder/preprocessors/accuracy.py",
+            "course/student-package/fashion_mnist_student/checks.py"} <= set(files)
+    assert not {"course/figures.py", "course/text.py", "autograder/grading/cli.py"} & set(files)
+    assert not [name for name in files if name.startswith("autograder/report/")]
 
 
 def test_worker_gets_no_solution_notebook(fingerprint_course):
@@ -499,5 +514,6 @@ def test_cached_schema_validation_gives_jsonschemas_verdicts():
 def test_a_failing_class_report_is_a_problem_not_a_crash(tmp_path, capsys):
     """grade writes the class report last: when it cannot (here: no gradebook), the grades stay
     recorded and the run lists the failure among its problems (exit 1)."""
-    assert "the class report failed (exit 2)" in cli._class_report(tmp_path, "fashion_mnist_en")
+    path, error = cli._class_report(tmp_path, "fashion_mnist_en")
+    assert path is None and "the class report failed: no gradebook" in error
     assert cli.parse(["grade", "a", "--no-report"]).no_report and not cli.parse(["grade", "a"]).no_report

@@ -1,0 +1,226 @@
+"""The command line and the class grader's coordinator, on a tiny nbgrader course with workers
+that return results at once (no box, no kernel): one entry with every verb, --student and
+--force, results recorded with feedback as they arrive (a coordinator killed after k results
+leaves k), fingerprints that ignore the book, bad files refused with a reason, the demo's class."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.__main__ import main, parser
+from autograder.grading import cli, jobs, sandbox
+from autograder.grading.coursedir import Course
+from autograder.grading.status import Result, Status
+from test_grading_units import TINY_SOURCE, _tiny_course
+
+ROOT = Path(__file__).resolve().parents[1]
+VERBS = ("demo", "grade", "report", "lms", "bundle", "calibrate")
+
+
+def test_help_lists_every_verb(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    said = capsys.readouterr().out
+    assert done.value.code == 0
+    for verb in VERBS:
+        assert f"\n    {verb} " in said or f"\n    {verb}\n" in said, verb
+    for verb in VERBS:   # and each verb has its own help
+        with pytest.raises(SystemExit):
+            main([verb, "--help"])
+        assert "usage: python -m autograder " + verb in capsys.readouterr().out
+
+
+def test_grade_defaults_are_the_boxs_limits():
+    args = parser().parse_args(["grade", "a1"])
+    assert cli.options_from(args).limits == sandbox.Limits()
+    assert parser().parse_args(["grade", "a1", "--student", "ann", "--student", "bob"]).student == ["ann", "bob"]
+
+
+# --- a tiny class with workers that answer at once -----------------------------------------------
+
+def _submit(course, student, answer="def f():\n    return 1"):
+    release = nbformat.read(course / "release" / "a1" / "nb.ipynb", as_version=4)
+    release.cells[0].source = answer
+    folder = course / "submitted" / student / "a1"
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(release, folder / "nb.ipynb")
+
+
+def fake_worker(calls):
+    """A worker that 'runs' the submitted notebook by returning it as executed (no outputs: every
+    test cell passes), and notes who it ran."""
+    def grade(job, sandboxed=True):
+        calls.append(job.student)
+        if job.bad_file:
+            return Result(job.student, Status.BAD_FILE, job.bad_file)
+        return Result(job.student, Status.GRADED, notebooks={"nb.ipynb": job.submission["nb.ipynb"].decode()})
+    return grade
+
+
+@pytest.fixture(scope="module")
+def tiny_template(tmp_path_factory):
+    return _tiny_course(tmp_path_factory.mktemp("tiny") / "course")
+
+
+@pytest.fixture
+def tiny_class(tmp_path, monkeypatch, tiny_template):
+    course = tmp_path / "course"
+    shutil.copytree(tiny_template, course)
+    for student in ("ann", "bob", "cat"):
+        _submit(course, student)
+    calls = []
+    monkeypatch.setattr(cli, "grade_one", fake_worker(calls))
+    return course, calls
+
+
+def _grade(course, **options):
+    options = {"workers": 1, "sandboxed": False, "feedback": False, "report": False, **options}
+    return cli.grade_batch(cli.Options("a1", course, **options))
+
+
+def test_student_regrades_only_that_student(tiny_class):
+    course, calls = tiny_class
+    first = _grade(course)
+    assert first.exit_code == 0 and sorted(calls) == ["ann", "bob", "cat"]
+    assert [(r.student, r.status, r.score) for r in first.rows] == [(s, Status.GRADED, 3) for s in ("ann", "bob", "cat")]
+    calls.clear()
+    again = _grade(course, students=("bob",))
+    assert calls == ["bob"] and again.graded == ["bob"] and again.unchanged == ["ann", "cat"]
+    calls.clear()
+    assert _grade(course).graded == [] and calls == []          # nothing changed: nothing runs
+    assert sorted(_grade(course, force=True).graded) == ["ann", "bob", "cat"]
+    unknown = _grade(course, students=("zoe",))
+    assert unknown.exit_code == 2 and "zoe" in unknown.refusal
+
+
+def test_book_only_change_regrades_nothing_a_check_change_regrades_all(tiny_class, monkeypatch):
+    course, calls = tiny_class
+    code = course.parent / "code"
+    for package in ("autograder", "course"):
+        shutil.copytree(ROOT / package, code / package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(jobs, "ROOT", code)
+    _grade(course)
+    calls.clear()
+    for book_only in ("course/figures.py", "course/text.py"):
+        (code / book_only).write_text((code / book_only).read_text() + "\n# edited for the book\n")
+    assert _grade(course).graded == [] and calls == []
+    (code / "autograder" / "checks.py").write_text((code / "autograder" / "checks.py").read_text() + "\n# a check changed\n")
+    assert sorted(_grade(course).graded) == ["ann", "bob", "cat"]
+
+
+KILLED_RUN = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from autograder.grading import cli
+from autograder.grading.status import Result, Status
+def grade(job, sandboxed=True):
+    if job.student == "cat":
+        time.sleep(600)   # still running when the coordinator is killed
+    return Result(job.student, Status.GRADED, notebooks={{"nb.ipynb": job.submission["nb.ipynb"].decode()}})
+cli.grade_one = grade
+sys.exit(cli.main(["a1", "--course", {course!r}, "--workers", "1", "--unsafe-no-sandbox", "--no-report"]))
+"""
+
+
+def test_killed_coordinator_leaves_the_finished_results_recorded_with_feedback(tiny_class):
+    """SIGKILL after k = 2 of 3 results: the two are in the gradebook with their feedback pages."""
+    course, _ = tiny_class
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"])
+    log = course.parent / "stderr.txt"
+    with open(log, "w") as stderr:
+        process = subprocess.Popen([sys.executable, "-c", KILLED_RUN.format(tests=str(ROOT / "tests"), course=str(course))],
+                                   env=env, stdout=subprocess.DEVNULL, stderr=stderr, cwd=ROOT)
+        deadline = time.monotonic() + 300
+        while "[2/3]" not in log.read_text() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert "[2/3] bob: graded" in log.read_text(), log.read_text()[-2000:]
+    from autograder.grading import gradebook
+    assert {s: score for s, (score, _) in gradebook.scores(course, "a1").items()} == {"ann": 3, "bob": 3}
+    paths = Course(course)
+    for student in ("ann", "bob"):
+        assert (paths.feedback(student, "a1") / "nb.html").is_file(), student
+    assert not paths.feedback("cat", "a1").exists()
+    state = json.loads((course / ".grading" / "a1.json").read_text())
+    assert state["ann"]["recorded_as"] and state["bob"]["recorded_as"] and "cat" not in state
+
+
+# --- bad files ---------------------------------------------------------------------------------
+
+def test_notebook_problems_each_have_their_reason(monkeypatch):
+    good = nbformat.writes(TINY_SOURCE).encode()
+    assert jobs.notebook_problem("nb.ipynb", good) == ""
+    said = jobs.notebook_problem("nb.ipynb", good[: len(good) // 2])
+    assert said.startswith("nb.ipynb is not valid JSON (line ") and ", column " in said
+    assert "not a Jupyter notebook" in jobs.notebook_problem("nb.ipynb", b'{"a": 1}')
+    assert "not a Jupyter notebook" in jobs.notebook_problem("nb.ipynb", b"[1, 2]")
+    old = json.dumps({"nbformat": 3, "nbformat_minor": 0, "cells": [], "metadata": {}}).encode()
+    assert "format 3" in jobs.notebook_problem("nb.ipynb", old)
+    assert "not UTF-8" in jobs.notebook_problem("nb.ipynb", b"\xff\xfe{")
+    monkeypatch.setattr(jobs, "MAX_NOTEBOOK_BYTES", 100)
+    assert "too large" in jobs.notebook_problem("nb.ipynb", good)
+
+
+def test_bad_files_get_one_line_each_in_the_table_and_lose_nothing(tiny_class):
+    course, calls = tiny_class
+    submitted = course / "submitted"
+    (submitted / "bob" / "a1" / "nb.ipynb").write_text('{"cells": [')                      # half-written
+    (submitted / "cat" / "a1" / "nb.ipynb").unlink()
+    (submitted / "cat" / "a1" / "nb.ipynb").symlink_to(course / "gradebook.db")             # a link
+    (submitted / "dan" / "a1").mkdir(parents=True)
+    (submitted / "dan" / "a1" / "nb (1).ipynb").write_text(nbformat.writes(TINY_SOURCE))    # renamed
+    (submitted / "ann" / "a1" / "notes.txt").symlink_to(course / "gradebook.db")             # a link beside it
+    before = {p: p.read_bytes() for p in submitted.rglob("*") if p.is_file() and not p.is_symlink()}
+    batch = _grade(course, feedback=True)
+    rows = {r.student: r for r in batch.rows}
+    assert rows["bob"].status == Status.BAD_FILE and "not valid JSON (line 1, column" in rows["bob"].note
+    assert rows["cat"].status == Status.BAD_FILE and "symbolic link" in rows["cat"].note
+    assert rows["dan"].status == Status.BAD_FILE and "no nb.ipynb, but nb (1).ipynb" in rows["dan"].note
+    assert rows["ann"].status == Status.GRADED and "notes.txt is a symbolic link" in rows["ann"].note
+    for row in rows.values():
+        assert "\n" not in row.note and "traceback" not in row.note.lower() and "ERROR" not in row.note
+    assert {s: score for s, (score, _) in __import__("autograder.grading.gradebook", fromlist=["x"]).scores(course, "a1").items()} \
+        == {"ann": 3, "bob": 0, "cat": 0, "dan": 0}
+    assert batch.exit_code == 0, batch.problems
+    assert {p: p.read_bytes() for p in before} == before and (submitted / "cat" / "a1" / "nb.ipynb").is_symlink()
+    assert "notes.txt" not in [name for job in jobs.find_jobs(course, "a1", sandbox.Limits()) for name in job.submission]
+
+
+# --- the demo's class ---------------------------------------------------------------------------
+
+def test_demo_class_has_each_kind_of_submission(tmp_path, monkeypatch):
+    from autograder import demo, samples
+    monkeypatch.setattr(samples, "pretrained_weights", lambda: b"weights trained once")
+    made = demo.build_class(tmp_path / "demo", "en")
+    course = made.course
+    assert (course / demo.MARKER).exists() and course != ROOT
+    by_name = {job.student: job for job in jobs.find_jobs(course, made.assignment, sandbox.Limits())}
+    assert set(by_name) == {s.student for s in made.samples} and len(by_name) >= 10
+    nb = {s: nbformat.reads(j.submission["fashion_mnist.ipynb"].decode(), 4) for s, j in by_name.items()
+          if "fashion_mnist.ipynb" in j.submission}
+    def cell(student, grade_id):
+        return next(c.source for c in nb[student].cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    assert cell("ada", "preprocess_images") != cell("ben", "preprocess_images")          # written another way
+    assert cell("chen", "preprocess_images").strip().endswith("return images")            # not scaled
+    assert "softmax" in cell("dana", "build_model")
+    assert "'adma'" in cell("eli", "compile_model")
+    assert "gradebook.db" in cell("jo", "preprocess_images") and str(course) in cell("jo", "preprocess_images")
+    assert "fashion_mnist.ipynb" not in by_name["ivan"].submission and not by_name["ivan"].bad_file
+    assert "not valid JSON" in by_name["kim"].bad_file and "symbolic link" in by_name["lee"].bad_file
+    assert not [s for s, j in by_name.items() if j.bad_file and s not in ("kim", "lee")]
+    from autograder.grading.gradebook import gradebook
+    with gradebook(course) as gb:
+        assert gb.find_assignment(made.assignment).duedate is not None
+    assert (course / "submitted" / "hana" / made.assignment / "timestamp.txt").read_text() > str(demo.DUE)[:19]
+    with pytest.raises(SystemExit):   # a folder it did not make is never emptied
+        (tmp_path / "mine").mkdir()
+        demo.build_class(tmp_path / "mine", "en")
