@@ -8,6 +8,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TF_ENABLE_ONEDNN_OPTS := 0
 ASSIGNMENT ?= fashion_mnist_en
 WORKERS ?= 2
+DEMO_LANG ?= en
 
 .PHONY: setup data test test-fast book exercises demo grade report benchmark clean
 
@@ -36,8 +37,8 @@ student-bundle:   ## per language, the zip a student downloads (dist/), without 
 	  python -m autograder bundle $$a --with-data --out dist || exit 1; \
 	done
 
-demo:             ## a sample class graded end to end in a scratch course (demo/LANG; LANG=zh for Chinese)
-	python -m autograder demo --lang $(or $(LANG_DEMO),en)
+demo:             ## a sample class graded end to end in a scratch course (demo/LANG; DEMO_LANG=zh for Chinese)
+	python -m autograder demo --lang $(DEMO_LANG)
 
 grade:            ## autograde every submission in submitted/, in parallel, with a report
 	python -m autograder grade $(ASSIGNMENT) --workers $(WORKERS)

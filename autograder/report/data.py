@@ -120,7 +120,10 @@ def _read_notebook_results(nb):
 def _language(course, assignment, notebook):
     for folder in ("autograded", "submitted"):
         for path in sorted((Path(course) / folder).glob(f"*/{assignment}/{notebook}.ipynb")):
-            return notebook_language(nbformat.read(path, as_version=4))
+            try:
+                return notebook_language(nbformat.read(path, as_version=4))
+            except Exception:  # noqa: BLE001 (a bad file, refused by the grader: try the next)
+                continue
     source = Path(course) / "solutions" / assignment / f"{notebook}.ipynb"
     return notebook_language(nbformat.read(source, as_version=4)) if source.exists() else "en"
 

@@ -85,6 +85,7 @@ STATUS = {
     Status.TIMED_OUT: ("timed out", "超时"),
     Status.KERNEL_DIED: ("kernel died", "内核崩溃"),
     Status.MISSING: ("missing notebook", "缺少笔记本"),
+    Status.BAD_FILE: ("bad file", "文件无效"),
     Status.FAILED: ("failed", "评分失败"),
     Status.NOT_RECORDED: ("not recorded", "未记录"),
     None: ("no run state", "无运行记录"),

@@ -88,7 +88,12 @@ def boilerplate(course, assignment, notebook):
 def submissions(course, assignment, notebook):
     found = []
     for path in sorted((Path(course) / "submitted").glob(f"*/{assignment}/{notebook}.ipynb")):
-        cells = solution_cells(path)
+        if path.is_symlink():   # refused by the grader (a bad file): not compared either
+            continue
+        try:
+            cells = solution_cells(path)
+        except Exception:  # noqa: BLE001 (a bad file, graded 0 with its reason: not compared)
+            continue
         if cells:
             found.append(joined(path.parts[-3], cells))
     return found
