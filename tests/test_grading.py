@@ -408,8 +408,8 @@ def _command(process):
 
 
 def test_killed_coordinator_leaves_nothing_running_and_resumes(tmp_path):
-    """SIGKILL of the grading command alone (not its group): its boxes die with it; a re-run
-    records what was finished and grades the rest, with the same grades."""
+    """SIGKILL of the grading command alone (not its group): its boxes die with it; what finished
+    is recorded, and a re-run grades the rest, with the same grades."""
     course = make_course(tmp_path / "course")
     crash = trained_elsewhere(with_cells_replaced(solution(course), CRASH_EARLY))
     for student in ("first", "second", "third"):
@@ -433,8 +433,10 @@ def test_killed_coordinator_leaves_nothing_running_and_resumes(tmp_path):
     assert _still_running(boxes) == []  # orphans reparented elsewhere are still found by identity
     result = grade(course, "--workers", "1")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    counts = re.search(r"(\d+) unchanged, (\d+) to record, (\d+) to grade", result.stderr).groups()
-    assert int(counts[1]) >= 1 and int(counts[1]) + int(counts[2]) == 3, counts
+    counts = [int(n) for n in re.search(r"(\d+) unchanged, (\d+) to record, (\d+) to grade", result.stderr).groups()]
+    # results are recorded as they arrive: what finished before the kill is in the gradebook
+    # already (unchanged), or, killed between keeping and recording it, recorded now
+    assert counts[0] + counts[1] >= 1 and sum(counts) == 3, counts
     assert len(re.findall(r"^(first|second|third)\s+graded\s+17/24", result.stdout, re.M)) == 3
     assert set(scores(course, ASSIGNMENT)) == {"first", "second", "third"}
 
