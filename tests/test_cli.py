@@ -224,3 +224,22 @@ def test_demo_class_has_each_kind_of_submission(tmp_path, monkeypatch):
     with pytest.raises(SystemExit):   # a folder it did not make is never emptied
         (tmp_path / "mine").mkdir()
         demo.build_class(tmp_path / "mine", "en")
+
+
+def test_progress_plain_lines_off_a_terminal_and_a_bar_on_one():
+    import io
+    from autograder.grading.progress import Progress
+    plain = io.StringIO()
+    progress = Progress(2, plain)
+    progress.update("ann", Status.GRADED)
+    progress.update("bob", Status.KERNEL_DIED, "the kernel died")
+    progress.close()
+    lines = plain.getvalue().splitlines()
+    assert lines[0].startswith("[1/2] ann: graded  elapsed ") and "left" in lines[0]
+    assert lines[1].startswith("[2/2] bob: kernel died (the kernel died)") and "\r" not in plain.getvalue()
+    assert lines[2].startswith("done 1  failed 1  remaining 0")
+    terminal = io.StringIO()
+    progress = Progress(2, terminal, bar=True)   # as on a terminal: tqdm's bar, with each student's line
+    progress.update("ann", Status.GRADED)
+    progress.close()
+    assert "\r" in terminal.getvalue() and "ann: graded" in terminal.getvalue() and "1/2" in terminal.getvalue()
