@@ -31,7 +31,8 @@ SOFTMAX_WITH_LOGITS = {"build_model": (
     "        keras.layers.Dense(128, activation='relu'), keras.layers.Dense(10, activation='softmax')])")}
 
 # tries what a student who knows the course's layout would: delete the gradebook and everyone's
-# notebooks, leave a file outside its folder, then kill its own kernel to hide
+# notebooks, leave a file outside its folder, then kill its own kernel to hide; it solves nothing
+# (every other solution cell is the release's stub), so it earns 0 whatever the box lets it do
 HOSTILE = """import os, shutil
 for root in ({course!r}, os.path.expanduser("~")):
     for folder, _, files in os.walk(root):
@@ -102,9 +103,9 @@ def _samples(course, lang):
          with_cells_replaced(quick, WRONG["no_softmax"][0]), None),
         (Sample("hana", {"en": "correct, handed in 2 hours late", "zh": "正确，但迟交了 2 小时"}), quick, late),
         (Sample("ivan", {"en": "no notebook, only a note", "zh": "没有笔记本，只有一条留言"}), quick, missing),
-        (Sample("jo", {"en": "hostile: tries to delete the gradebook and every notebook, then kills its kernel",
-                       "zh": "恶意提交：试图删除成绩簿和所有笔记本，然后结束自己的内核"}),
-         prefixed(quick, "preprocess_images", HOSTILE.format(course=str(course))), None),
+        (Sample("jo", {"en": "hostile: tries to delete the gradebook and every notebook, then kills its kernel; solves nothing",
+                       "zh": "恶意提交：试图删除成绩簿和所有笔记本，然后结束自己的内核；一道题也没做"}),
+         prefixed(samples.release(lang), "preprocess_images", HOSTILE.format(course=str(course))), None),
         (Sample("kim", {"en": "a half-written notebook (cut off in the middle)", "zh": "只写了一半的笔记本（从中间截断）"}),
          quick, truncated),
         (Sample("lee", {"en": "a symbolic link to the gradebook instead of a notebook",

@@ -98,6 +98,11 @@ def make_course(where, assignments=ASSIGNMENTS):
     return where
 
 
+def release(lang):
+    """The release notebook as given to students (every solution cell the stub)."""
+    return nbformat.read(ROOT / "exercises" / f"fashion_mnist_{lang}" / NOTEBOOK, as_version=4)
+
+
 def completed_release(lang, replacements=None):
     """The release notebook as a student hands it in who wrote the reference solution (solution
     cells from the source, markers removed), with ``replacements`` {grade_id: source} on top."""

@@ -19,7 +19,7 @@ from autograder.__main__ import main, parser
 from autograder.grading import cli, jobs, sandbox
 from autograder.grading.coursedir import Course
 from autograder.grading.status import Result, Status
-from test_grading_units import TINY_SOURCE, _tiny_course
+from tiny_course import TINY_SOURCE, _tiny_course
 
 ROOT = Path(__file__).resolve().parents[1]
 VERBS = ("demo", "grade", "report", "lms", "bundle", "calibrate")
@@ -112,7 +112,8 @@ def test_book_only_change_regrades_nothing_a_check_change_regrades_all(tiny_clas
     for book_only in ("course/figures.py", "course/text.py"):
         (code / book_only).write_text((code / book_only).read_text() + "\n# edited for the book\n")
     assert _grade(course).graded == [] and calls == []
-    (code / "autograder" / "checks.py").write_text((code / "autograder" / "checks.py").read_text() + "\n# a check changed\n")
+    judge = code / "autograder" / "judges" / "compile.py"
+    judge.write_text(judge.read_text() + "\n# a check changed\n")
     assert sorted(_grade(course).graded) == ["ann", "bob", "cat"]
 
 

@@ -116,6 +116,8 @@ def fingerprint_course(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("change", ["course/reference.py", "autograder/judges/registry.py", "autograder/calibration.json",
                                     "autograder/preprocessors/accuracy.py", "autograder/grading/worker.py",
+                                    "autograder/preprocessors/execute.py",
+                                    "course/student-package/fashion_mnist_student/probes.py",
                                     "course/student-package/fashion_mnist_student/checks.py",
                                     "nbgrader_config.py", "limits"])
 def test_fingerprint_changes_with_everything_that_decides_a_grade(fingerprint_course, change):
@@ -145,8 +147,9 @@ def test_fingerprint_ignores_what_decides_no_grade(fingerprint_course, change):
 def test_grading_code_is_what_the_grading_modules_import(fingerprint_course):
     course, code = fingerprint_course
     files = jobs.grading_code(course, "fashion_mnist_en", code)
-    assert {"autograder/checks.py", "autograder/calibration.json", "course/reference.py",
+    assert {"autograder/judges/compile.py", "autograder/calibration.json", "course/reference.py",
             "autograder/grading/worker.py", "autograder/preprocessors/accuracy.py",
+            "autograder/preprocessors/execute.py", "course/student-package/fashion_mnist_student/probes.py",
             "course/student-package/fashion_mnist_student/checks.py"} <= set(files)
     assert not {"course/figures.py", "course/text.py", "autograder/grading/cli.py"} & set(files)
     assert not [name for name in files if name.startswith("autograder/report/")]
@@ -370,36 +373,7 @@ def test_reading_notebooks_does_not_build_iri_parsers():
 
 # --- the one gradebook writer on a tiny nbgrader course ------------------------------------------
 
-def _tiny_cell(kind, source, grade_id, points=0):
-    meta = {"grade": kind == "test", "solution": kind == "answer", "locked": kind == "test",
-            "grade_id": grade_id, "schema_version": 3}
-    if kind == "test":
-        meta["points"] = points
-    return new_code_cell(source, metadata={"nbgrader": meta})
-
-
-TINY_SOURCE = new_notebook(cells=[
-    _tiny_cell("answer", "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION", "f"),
-    _tiny_cell("test", "assert f() == 1", "test_f", points=2),
-    _tiny_cell("test", "assert f() > 0", "test_g", points=1)])
-TINY_SOURCE.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-
-
-def _tiny_course(where):
-    """An nbgrader course with one assignment (a1/nb.ipynb, 3 points), generated in-process."""
-    from nbgrader.apps import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-    from autograder.grading.gradebook import course_config
-    where.mkdir(parents=True)
-    (where / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "tiny"\n'
-                                              'c.CourseDirectory.db_url = "sqlite:///gradebook.db"\n')
-    (where / "source" / "a1").mkdir(parents=True)
-    nbformat.write(TINY_SOURCE, where / "source" / "a1" / "nb.ipynb")
-    config = course_config(where)
-    config.CourseDirectory.root = str(where)
-    done = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config).generate_assignment("a1")
-    assert done["success"], done.get("error")
-    return where
+from tiny_course import TINY_SOURCE, _tiny_cell, _tiny_course  # noqa: E402,F401 (shared with test_cli)
 
 
 def _tiny_submissions(course):
