@@ -34,7 +34,7 @@ import nbformat  # noqa: E402
 
 from notebooks import NOTEBOOK, make_course, submit  # noqa: E402
 from autograder.grading import gradebook  # noqa: E402
-from autograder.grading.jobs import find_jobs  # noqa: E402
+from autograder.grading.jobs import find_jobs, folder_files  # noqa: E402
 from autograder.grading.sandbox import Limits  # noqa: E402
 from autograder.grading.state import State  # noqa: E402
 from autograder.grading.status import Result, Status  # noqa: E402
@@ -54,7 +54,7 @@ def executed_once(top, cache=None):
     """One real graded run: the executed notebook and the weights it handed over (kept in
     ``cache``, and taken from there on the next run, when given)."""
     if cache and (Path(cache) / NOTEBOOK).is_file():
-        return {p.name: p.read_bytes() for p in Path(cache).iterdir()}
+        return folder_files(cache)
     course = make_course(top / "seed", [ASSIGNMENT])
     submit(course, "seed", ASSIGNMENT, nbformat.read(course / "solutions" / ASSIGNMENT / NOTEBOOK, 4))
     done = subprocess.run([sys.executable, "-m", "autograder", "grade", ASSIGNMENT, "--course", str(course),
@@ -62,10 +62,10 @@ def executed_once(top, cache=None):
     if done.returncode != 0:
         raise RuntimeError(done.stdout[-2000:] + done.stderr[-2000:])
     folder = course / ".grading" / "results" / "seed" / ASSIGNMENT
-    files = {p.name: p.read_bytes() for p in folder.iterdir()}
+    files = folder_files(folder)   # the notebook and the hand-over folder (whatever the worker sends)
     if cache:
-        Path(cache).mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
+            (Path(cache) / name).parent.mkdir(parents=True, exist_ok=True)
             (Path(cache) / name).write_bytes(data)
     return files
 
