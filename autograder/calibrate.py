@@ -40,7 +40,7 @@ CALIBRATION = Path(__file__).with_name("calibration.json")
 BENCHMARK = ROOT / "benchmarks" / "results" / "fairness.json"
 STEP = 0.001
 BAND_SIGMAS = 2
-MIN_RUNS = 5  # fewer runs of a correct variant say too little to set a threshold from
+MIN_RUNS = 5  # fewer runs of a correct variant say too little to set a threshold from (unless pooled)
 
 
 @dataclass
@@ -54,7 +54,9 @@ class VariantFit:
     maximum: float
     measurable: bool = True   # False: refused by the shape check before any accuracy is taken
     same_as: str | None = None
-    k: float | None = None     # tolerance factor (correct variants)
+    sd_used: float | None = None  # the pooled sd when the variants' spreads agree, else its own
+    df: int | None = None         # degrees of freedom of sd_used
+    k: float | None = None        # tolerance factor (correct variants)
     lower_limit: float | None = None
 
 
@@ -76,13 +78,15 @@ def _round_up(x, step=STEP):
     return math.ceil(x / step - 1e-9) * step
 
 
-def tolerance_factor(n, coverage, confidence):
-    """k with P(at most 1 - coverage of the population below x̄ - k·s) = confidence (normal)."""
+def tolerance_factor(n, coverage, confidence, df=None):
+    """k with P(at most 1 - coverage of the population below x̄ - k·s) = confidence (normal; x̄
+    from n runs, s with df degrees of freedom: n - 1 unless pooled)."""
     from scipy.stats import nct, norm
-    return float(nct.ppf(confidence, n - 1, norm.ppf(coverage) * math.sqrt(n)) / math.sqrt(n))
+    df = n - 1 if df is None else df
+    return float(nct.ppf(confidence, df, norm.ppf(coverage) * math.sqrt(n)) / math.sqrt(n))
 
 
-def tail_upper_bound(mean, sd, n, threshold, confidence, below=True):
+def tail_upper_bound(mean, sd, n, threshold, confidence, below=True, df=None):
     """Upper confidence bound on the normal population's share below (or above) ``threshold``:
     the p whose tolerance limit x̄ ∓ k(p)·s lands on it."""
     from scipy.optimize import brentq
@@ -92,7 +96,9 @@ def tail_upper_bound(mean, sd, n, threshold, confidence, below=True):
     k = (mean - threshold) / sd if below else (threshold - mean) / sd
     # k = nct.ppf(confidence, n-1, z_p·√n)/√n solved for p: nct.cdf(k·√n, n-1, δ) falls with δ,
     # the bound is the δ where it equals the confidence
-    f = lambda delta: nct.cdf(k * math.sqrt(n), n - 1, delta) - confidence  # noqa: E731
+    def f(delta):
+        value = float(nct.cdf(k * math.sqrt(n), n - 1 if df is None else df, delta))
+        return (0.0 if math.isnan(value) else value) - confidence  # nan: a vanishing lower tail
     low, high = -40.0, 40.0
     if f(low) < 0:
         return 1.0
@@ -116,7 +122,24 @@ def _main_runs(benchmark):
     return by_variant
 
 
+def pooled_spread(rows):
+    """(pooled sd, its degrees of freedom, Levene's p) of the correct variants, or None when their
+    spreads differ (Levene's test, p < 0.05) or there is a single one."""
+    from scipy.stats import levene
+    groups = [row for row in rows if row.correct and row.same_as is None and row.runs >= 3]
+    if len(groups) < 2:
+        return None
+    p = float(levene(*[row.values for row in groups]).pvalue)
+    df = sum(row.runs - 1 for row in groups)
+    sd = math.sqrt(sum((row.runs - 1) * row.sd ** 2 for row in groups) / df)
+    return (sd, df, p) if p >= 0.05 else (None, None, p)
+
+
 def fit(benchmark, false_fail, confidence):
+    """Per variant: the runs' figures; per independent correct variant: the tolerance limit. The
+    spread is pooled over the correct variants when Levene's test finds no difference between
+    their spreads (one seed's noise, whatever the variant): more degrees of freedom for s, so a
+    tighter limit from the same runs; otherwise each variant's own s."""
     variants = {v["name"]: v for v in benchmark["variants"]}
     runs = _main_runs(benchmark)
     reference = runs.get("reference", {})
@@ -128,14 +151,25 @@ def fit(benchmark, false_fail, confidence):
         values = list(seeds.values())
         row = VariantFit(name, info["correct"], len(values), statistics.fmean(values), statistics.stdev(values),
                          min(values), max(values), measurable=not info.get("caught_by_shape", False))
+        row.values = values
         shared = set(seeds) & set(reference)
         if name != "reference" and len(shared) >= 2 and all(seeds[s] == reference[s] for s in shared):
             row.same_as = "reference"
-        if row.correct and row.same_as is None and row.runs >= MIN_RUNS:
-            row.k = tolerance_factor(row.runs, 1 - false_fail, confidence)
-            row.lower_limit = row.mean - row.k * row.sd
         fits.append(row)
-    return fits
+    pooled = pooled_spread(fits)
+    for row in fits:
+        if row.correct and row.same_as is None:
+            if pooled and pooled[0] is not None and row.runs >= 3:
+                row.sd_used, row.df = pooled[0], pooled[1]
+            elif row.runs >= MIN_RUNS:
+                row.sd_used, row.df = row.sd, row.runs - 1
+            else:
+                continue
+            row.k = tolerance_factor(row.runs, 1 - false_fail, confidence, row.df)
+            row.lower_limit = row.mean - row.k * row.sd_used
+        else:
+            row.sd_used, row.df = row.sd, row.runs - 1
+    return fits, (None if pooled is None else {"sd": pooled[0], "df": pooled[1], "levene_p": pooled[2]})
 
 
 def rates(fits, benchmark, threshold, confidence):
@@ -146,9 +180,9 @@ def rates(fits, benchmark, threshold, confidence):
         group = [f for f in fits if f.correct == correct and f.measurable and f.same_as is None]
         values = [a for f in group for a in runs[f.variant].values()]
         wrong = sum((a < threshold) if correct else (a >= threshold) for a in values)
-        tails = [(statistics.NormalDist(f.mean, f.sd or 1e-12).cdf(threshold) if correct
-                  else 1 - statistics.NormalDist(f.mean, f.sd or 1e-12).cdf(threshold),
-                  tail_upper_bound(f.mean, f.sd, f.runs, threshold, confidence, below=correct))
+        tails = [(statistics.NormalDist(f.mean, f.sd_used or 1e-12).cdf(threshold) if correct
+                  else 1 - statistics.NormalDist(f.mean, f.sd_used or 1e-12).cdf(threshold),
+                  tail_upper_bound(f.mean, f.sd_used, f.runs, threshold, confidence, below=correct, df=f.df))
                  for f in group if f.runs >= 2]
         worst = max(tails, key=lambda t: t[1]) if tails else (None, None)
         out[kind] = Rate(wrong, len(values), clopper_pearson_upper(wrong, len(values), confidence) if values else 1.0,
@@ -159,10 +193,10 @@ def rates(fits, benchmark, threshold, confidence):
 def choose(fits):
     limits = [f.lower_limit for f in fits if f.lower_limit is not None]
     if not limits or not any(f.variant == "reference" and f.lower_limit is not None for f in fits):
-        raise SystemExit(f"calibrate: the benchmark has fewer than {MIN_RUNS} runs of the reference; "
+        raise SystemExit("calibrate: the benchmark has too few runs of the reference; "
                          "run benchmarks/fairness.py first")
     threshold = round(_round_down(min(limits)), 3)
-    sds = [f.sd for f in fits if f.correct and f.same_as is None and f.runs >= MIN_RUNS]
+    sds = [f.sd_used for f in fits if f.lower_limit is not None]
     band = round(_round_up(BAND_SIGMAS * max(sds)), 3)
     return threshold, band
 
@@ -184,7 +218,7 @@ def _benchmark_record(path, benchmark):
 
 def calibrate(benchmark_path=BENCHMARK, false_fail=0.001, confidence=0.95, previous=None):
     benchmark = json.loads(Path(benchmark_path).read_text())
-    fits = fit(benchmark, false_fail, confidence)
+    fits, pooled = fit(benchmark, false_fail, confidence)
     threshold, band = choose(fits)
     at = {f"{threshold:.3f}": rates(fits, benchmark, threshold, confidence)}
     if previous is not None and f"{previous:.3f}" not in at:
@@ -198,6 +232,7 @@ def calibrate(benchmark_path=BENCHMARK, false_fail=0.001, confidence=0.95, previ
                  f"the band below it re-checked: {BAND_SIGMAS} x the largest standard deviation, rounded up"),
         "false_fail_target": false_fail, "confidence": confidence,
         "previous_threshold": previous,
+        "pooled_spread": pooled,
         "variants": [asdict(f) for f in fits],
         "rates": {t: {kind: asdict(rate) for kind, rate in r.items()} for t, r in at.items()},
         "weak_not_failed": failing_weak,

@@ -121,6 +121,16 @@ MESSAGES = {
     "bars_color": (
         "The bar of the {which} class ({label}) must be {want}; it is {got}.",
         "{which}类别（{label}）的柱形应为{want}；实际是 {got}。"),
+    # the borderline re-check of the accuracy (autograder/recheck.py)
+    "acc_recheck_passed": (
+        "A near miss, so the grader trained your model again: {first:.3f} on the first seed, {figures} on {n} more (mean {mean:.3f}): passed, the threshold is {threshold:.3f}.",
+        "差一点达到门槛，所以评分程序又训练了你的模型：第一个种子上为 {first:.3f}，另外 {n} 个种子上为 {figures}（平均 {mean:.3f}）：通过，门槛是 {threshold:.3f}。"),
+    "acc_recheck_failed": (
+        "A near miss, so the grader trained your model again: {first:.3f} on the first seed, {figures} on {n} more (mean {mean:.3f}): not passed, at least {threshold:.3f} is needed. Check the preprocessing, the model and that training ran for 10 epochs.",
+        "差一点达到门槛，所以评分程序又训练了你的模型：第一个种子上为 {first:.3f}，另外 {n} 个种子上为 {figures}（平均 {mean:.3f}）：未通过，至少需要 {threshold:.3f}。请检查预处理、模型结构，以及是否训练了 10 轮。"),
+    "acc_recheck_error": (
+        "The trained model reaches {first:.3f}, just below the threshold {threshold:.3f}; training it again with a further seed failed ({error}), so the first figure counts.",
+        "训练好的模型准确率是 {first:.3f}，略低于门槛 {threshold:.3f}；用另一个种子重新训练时出错（{error}），因此按第一次的结果计分。"),
 }
 
 WORDS = {

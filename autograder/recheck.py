@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .messages import say
-from .seeding import assignment_seed
+from .seeding import OP_DETERMINISM, assignment_seed
 
 FURTHER_SEEDS = 2
 EPOCHS = 10  # the notebook's own call: train_model(model, train_images, train_labels, epochs=10)
@@ -86,15 +86,16 @@ def kernel_code(seed, path, lang="en", epochs=EPOCHS):
     """Python source for the student's kernel: the notebook's own steps once more (the data as the
     set-up cell loads it, the student's preprocess_images, build_model, compile_model and
     train_model) from ``seed``, then the trained weights written to ``path`` (a partial file
-    renamed, as the first hand-over). Prints nothing of its own; leaves no name behind."""
+    renamed, as the first hand-over). Prints nothing of its own; leaves no name behind. The thread
+    pools are the preamble's (autograder/seeding.py), set before the notebook's first cell."""
+    determinism = ("\n    __import__('tensorflow').config.experimental.enable_op_determinism()"
+                   if OP_DETERMINISM else "")
     return f'''def _autograder_recheck():
     import os
     import keras
     import numpy
-    import tensorflow
     import fashion_mnist_student
-    keras.utils.set_random_seed({int(seed)})
-    tensorflow.config.experimental.enable_op_determinism()
+    keras.utils.set_random_seed({int(seed)}){determinism}
     (images, labels), _ = fashion_mnist_student.load_data({lang!r})
     model = compile_model(build_model())
     train_model(model, preprocess_images(images), labels, epochs={int(epochs)})

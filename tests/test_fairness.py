@@ -1,0 +1,235 @@
+"""The fairness of the accuracy part: the training seed (autograder/seeding.py), the borderline
+re-check's logic (autograder/recheck.py) and the threshold's calibration from the benchmark
+(autograder/calibrate.py). Unit layer: no training here (tests/test_fairness_slow.py trains)."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import calibrate, recheck, seeding
+from autograder.messages import say
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- the seed ----------------------------------------------------------------------------------
+
+def test_seed_comes_from_the_assignment_only_and_is_stable():
+    assert seeding.assignment_seed("fashion_mnist_en") == seeding.assignment_seed("fashion_mnist_en")
+    assert seeding.assignment_seed("fashion_mnist_en") != seeding.assignment_seed("fashion_mnist_zh")
+    # pinned: a changed salt or derivation re-seeds every grade near the threshold
+    assert seeding.assignment_seed("fashion_mnist_en") == 60055099
+    assert all(0 <= seeding.assignment_seed(f"a{i}") < 2**31 for i in range(50))
+
+
+def test_seed_source_is_rejected_out_of_range():
+    with pytest.raises(ValueError):
+        seeding.seed_source(-1)
+    with pytest.raises(ValueError):
+        seeding.seed_source(2**32)
+
+
+def test_preamble_seeds_like_set_random_seed_and_pins_the_threads():
+    """Run in a fresh interpreter with TensorFlow's default pools: the preamble, then draws from
+    NumPy, random and TensorFlow; the same draws after keras.utils.set_random_seed(seed) directly;
+    and after another seed."""
+    seed = seeding.assignment_seed("fashion_mnist_en")
+    draws = ("import random, numpy, tensorflow\n"
+             "print(random.random(), numpy.random.rand(), float(tensorflow.random.uniform(())), "
+             "tensorflow.config.threading.get_intra_op_parallelism_threads(), "
+             "tensorflow.config.threading.get_inter_op_parallelism_threads(), "
+             "sorted(n for n in dir() if n.startswith('_autograder')))\n")
+    script = (seeding.preamble("fashion_mnist_en") + draws
+              + f"import keras\nkeras.utils.set_random_seed({seed})\n" + draws
+              + "keras.utils.set_random_seed(12345)\n" + draws)
+    out = subprocess.run([sys.executable, "-c", "import course\n" + script], capture_output=True, text=True,
+                         env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"}, cwd=ROOT, check=True)
+    seeded, direct, other = out.stdout.strip().splitlines()
+    assert seeded == direct
+    assert seeded.split()[:3] != other.split()[:3]  # a wrong seed would show (planted: 12345)
+    assert seeded.endswith(" 1 1 []")  # one thread each pool, as the class command's boxes; no name left
+    assert seeding.OP_DETERMINISM is False and "determinism" not in seeding.preamble("x")
+    assert "enable_op_determinism()" in seeding.seed_source(1, determinism=True)
+
+
+# --- the band and the decision -------------------------------------------------------------------
+
+BAND = recheck.Band(threshold=0.850, width=0.010)
+
+
+def test_band_holds_only_the_near_misses():
+    assert BAND.contains(0.845) and BAND.contains(0.840) and BAND.contains(0.8499)
+    assert not BAND.contains(0.850) and not BAND.contains(0.8399) and not BAND.contains(None)
+
+
+def test_decision_uses_the_further_seeds_mean():
+    assert recheck.decide(0.846, [0.853, 0.852], 0.85, seeds=[1, 2]).passed
+    assert not recheck.decide(0.846, [0.853, 0.845], 0.85, seeds=[1, 2]).passed  # mean 0.849
+    assert not recheck.decide(0.846, [0.86], 0.85, seeds=[1, 2]).passed  # one further run missing
+    assert not recheck.decide(0.846, [0.86, 0.86], 0.85, seeds=[1, 2], error="Boom").passed
+
+
+def test_further_seeds_come_from_the_assignment_and_differ_from_the_first():
+    seeds = recheck.recheck_seeds("fashion_mnist_en")
+    assert len(seeds) == recheck.FURTHER_SEEDS == len(set(seeds))
+    assert seeding.assignment_seed("fashion_mnist_en") not in seeds
+    assert seeds == recheck.recheck_seeds("fashion_mnist_en") != recheck.recheck_seeds("fashion_mnist_zh")
+
+
+def _fake_kernel(accuracy_by_seed, calls):
+    """run_in_kernel and measure stand-ins: the kernel 'writes' the accuracy its seed gives."""
+    def run_in_kernel(source):
+        seed = int(re.search(r"set_random_seed\((\d+)\)", source).group(1))
+        path = re.search(r"os\.replace\([^,]+, '([^']+)'\)", source).group(1)
+        calls.append(seed)
+        if accuracy_by_seed.get(seed) == "crash":
+            raise RuntimeError("the kernel died")
+        Path(path).write_text(str(accuracy_by_seed[seed]))
+
+    def measure(path):
+        return float(Path(path).read_text())
+    return run_in_kernel, measure
+
+
+def test_run_rechecks_a_near_miss_and_passes_correct_work(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    a, b = recheck.recheck_seeds("fashion_mnist_en")
+    calls = []
+    result = recheck.run(0.846, BAND, "fashion_mnist_en", tmp_path, *_fake_kernel({a: 0.856, b: 0.852}, calls))
+    assert calls == [a, b] and result.passed and result.accuracies == [0.856, 0.852]
+    assert not list(tmp_path.iterdir())  # the hand-over files are gone
+    assert say("acc_recheck_passed", "en", first=0.846, figures="x", n=2, mean=0.85, threshold=0.85)
+    assert recheck.describe(result) == ("A near miss, so the grader trained your model again: 0.846 on the first "
+                                        "seed, 0.856 and 0.852 on 2 more (mean 0.854): passed, the threshold is 0.850.")
+    assert "第一个种子上为 0.846，另外 2 个种子上为 0.856 和 0.852（平均 0.854）：通过" in recheck.describe(result, "zh")
+
+
+def test_run_fails_weak_work_and_leaves_the_rest_alone(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    a, b = recheck.recheck_seeds("fashion_mnist_en")
+    calls = []
+    weak = recheck.run(0.842, BAND, "fashion_mnist_en", tmp_path, *_fake_kernel({a: 0.838, b: 0.851}, calls))
+    assert not weak.passed and "not passed, at least 0.850" in recheck.describe(weak)
+    assert "未通过" in recheck.describe(weak, "zh")
+    for outside in (0.80, 0.8399, 0.85, 0.90):  # far below or above: no re-training at all
+        assert recheck.run(outside, BAND, "fashion_mnist_en", tmp_path, *_fake_kernel({}, calls)) is None
+    assert calls == [a, b]
+
+
+def test_a_crashing_recheck_keeps_the_first_verdict(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    a, b = recheck.recheck_seeds("fashion_mnist_en")
+    result = recheck.run(0.845, BAND, "fashion_mnist_en", tmp_path, *_fake_kernel({a: 0.9, b: "crash"}, []))
+    assert not result.passed and "RuntimeError: the kernel died" in recheck.describe(result)
+    assert "the first figure counts" in recheck.describe(result)
+
+
+def test_kernel_code_runs_the_students_functions_and_hands_the_weights_over(tmp_path, monkeypatch):
+    """The kernel code against stand-in student functions (no TensorFlow training): it loads the
+    data as the set-up cell does, calls preprocess_images, build_model, compile_model and
+    train_model(..., epochs=10), writes the weights to the named file and leaves no name behind."""
+    import numpy as np
+    monkeypatch.chdir(tmp_path)
+    seen = {}
+
+    class Model:
+        def get_weights(self):
+            return [np.ones((2, 3)), np.zeros(3)]
+
+    def train_model(model, images, labels, epochs=10):
+        seen.update(images=images.shape, labels=labels.shape, epochs=epochs, top=float(images.max()))
+    namespace = {"preprocess_images": lambda images: images / 255.0, "build_model": Model,
+                 "compile_model": lambda model: model, "train_model": train_model}
+    exec(recheck.kernel_code(7, "out.npz", "en"), namespace)
+    assert seen == {"images": (60000, 28, 28), "labels": (60000,), "epochs": 10, "top": 1.0}
+    with np.load(tmp_path / "out.npz") as data:
+        assert sorted(data.files) == ["w0", "w1"] and data["w0"].shape == (2, 3)
+    assert not [name for name in namespace if name.startswith("_autograder")]
+    namespace["train_model"] = lambda *a, **k: 1 / 0  # a student's code that fails: the error comes out
+    with pytest.raises(ZeroDivisionError):
+        exec(recheck.kernel_code(7, "again.npz", "en"), namespace)
+    assert not (tmp_path / "again.npz").exists()
+
+
+# --- calibration from a benchmark ------------------------------------------------------------------
+
+def _benchmark(tmp_path, spread=0.004, weak_top=0.80, n=20):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    variants = [("reference", True, 0.875), ("batch_64", True, 0.870), ("one_epoch", False, weak_top - 0.01),
+                ("tiny_layer", False, 0.86)]
+    runs = {}
+    for name, correct, mean in variants:
+        for seed in range(n if correct else 10):
+            accuracy = float(mean + spread * rng.standard_normal()) if name != "one_epoch" else weak_top - 0.001 * seed
+            runs[f"{name}/{seed}/det/0"] = {"variant": name, "seed": seed, "determinism": True, "repeat": 0,
+                                            "threads": "1", "accuracy": accuracy}
+    runs["same/0/det/0"] = {**runs["reference/0/det/0"], "variant": "same"}  # identical to the reference
+    runs["same/1/det/0"] = {**runs["reference/1/det/0"], "variant": "same"}
+    benchmark = {"runs": runs, "sessions": [{"complete": True, "wall_seconds": 10, "cpu_seconds": 20}],
+                 "variants": [{"name": n, "correct": c, "caught_by_shape": n == "tiny_layer"} for n, c, _ in variants]
+                 + [{"name": "same", "correct": True}]}
+    path = tmp_path / "fairness.json"
+    path.write_text(json.dumps(benchmark))
+    return path
+
+
+def test_tolerance_limit_and_its_inverse_agree():
+    k = calibrate.tolerance_factor(20, 0.999, 0.95)
+    assert 4.2 < k < 4.4  # tables of one-sided normal tolerance factors: n=20, 99.9 %, 95 %: 4.32
+    assert calibrate.tail_upper_bound(0.875, 0.004, 20, 0.875 - k * 0.004, 0.95) == pytest.approx(0.001, rel=1e-6)
+    assert calibrate.clopper_pearson_upper(0, 100, 0.95) == pytest.approx(1 - 0.05 ** (1 / 100))
+
+
+def test_calibrate_chooses_the_lowest_tolerance_limit_and_fails_weak_work(tmp_path):
+    result = calibrate.calibrate(_benchmark(tmp_path), previous=0.84)
+    fits = {f["variant"]: f for f in result["variants"]}
+    lowest = min(f["lower_limit"] for f in fits.values() if f["lower_limit"])
+    assert result["threshold"] == pytest.approx(int(lowest * 1000) / 1000)
+    assert fits["batch_64"]["lower_limit"] == pytest.approx(lowest)  # the lower variant sets it
+    assert fits["same"]["same_as"] == "reference" and fits["same"]["lower_limit"] is None
+    assert not fits["tiny_layer"]["measurable"]  # refused by shape: not counted as a false pass
+    assert result["weak_not_failed"] == []
+    assert result["pooled_spread"]["df"] == 38  # the two correct variants' spreads agree: pooled
+    sd = result["pooled_spread"]["sd"]
+    assert fits["reference"]["sd_used"] == fits["batch_64"]["sd_used"] == sd
+    assert result["borderline_band"] == pytest.approx(-(-2 * sd * 1000 // 1) / 1000)
+    rate = result["rates"][f"{result['threshold']:.3f}"]["false_fail"]
+    assert rate["wrong"] == 0 and rate["runs"] == 40 and rate["normal_upper"] <= 0.001
+    assert set(result["rates"]) == {f"{result['threshold']:.3f}", "0.840"}
+    assert result["benchmark"]["complete"] and len(result["benchmark"]["sha256"]) == 64
+
+
+def test_calibrate_says_when_a_weak_variant_is_not_failed(tmp_path):
+    result = calibrate.calibrate(_benchmark(tmp_path, weak_top=0.87))  # planted: one_epoch up to 0.87
+    assert result["weak_not_failed"] == ["one_epoch"]
+    assert result["rates"][f"{result['threshold']:.3f}"]["false_pass"]["wrong"] > 0
+
+
+def test_calibrate_refuses_a_benchmark_without_enough_reference_runs(tmp_path):
+    with pytest.raises(SystemExit, match="too few runs"):
+        calibrate.calibrate(_benchmark(tmp_path, n=2))
+
+
+def test_spreads_that_differ_are_not_pooled(tmp_path):
+    path = _benchmark(tmp_path)
+    benchmark = json.loads(path.read_text())
+    for key, run in benchmark["runs"].items():  # planted: batch_64 five times as spread out
+        if run["variant"] == "batch_64":
+            run["accuracy"] = 0.870 + 5 * (run["accuracy"] - 0.870)
+    path.write_text(json.dumps(benchmark))
+    result = calibrate.calibrate(path)
+    assert result["pooled_spread"]["sd"] is None and result["pooled_spread"]["levene_p"] < 0.05
+    fits = {f["variant"]: f for f in result["variants"]}
+    assert fits["batch_64"]["sd_used"] == fits["batch_64"]["sd"] > 2 * fits["reference"]["sd_used"]
+
+
+def test_calibration_records_its_benchmark():
+    data = json.loads(calibrate.CALIBRATION.read_text())
+    assert data["benchmark"]["file"] == "benchmarks/results/fairness.json"
+    assert data["threshold"] == calibrate.calibrate(ROOT / data["benchmark"]["file"])["threshold"]
+    assert 0 < data["borderline_band"] < 0.05
