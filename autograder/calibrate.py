@@ -35,8 +35,9 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .threshold import CALIBRATION, write_student_copy
+
 ROOT = Path(__file__).resolve().parents[1]
-CALIBRATION = Path(__file__).with_name("calibration.json")
 BENCHMARK = ROOT / "benchmarks" / "results" / "fairness.json"
 STEP = 0.001
 BAND_SIGMAS = 2
@@ -282,7 +283,8 @@ def main(argv=None):
     print(summary(result))
     if not args.dry_run:
         CALIBRATION.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"wrote {CALIBRATION.relative_to(ROOT)}")
+        write_student_copy()  # the student package carries its own copy (it knows nothing of the grader)
+        print(f"wrote {CALIBRATION.relative_to(ROOT)} and the student package's copy")
     return 1 if result["weak_not_failed"] else 0
 
 

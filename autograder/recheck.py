@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .messages import say
-from .seeding import OP_DETERMINISM, assignment_seed
+from .seeding import OP_DETERMINISM, training_seed
 
 FURTHER_SEEDS = 2
 EPOCHS = 10  # the notebook's own call: train_model(model, train_images, train_labels, epochs=10)
@@ -71,11 +71,11 @@ class Recheck:
 
 def recheck_seeds(assignment, n=FURTHER_SEEDS):
     """``n`` further seeds, from the assignment's name only, none equal to the first seed."""
-    first = assignment_seed(assignment)
+    first = training_seed(assignment)
     seeds = []
     i = 1
     while len(seeds) < n:
-        seed = assignment_seed(f"{assignment}/recheck/{i}")
+        seed = training_seed(f"{assignment}/recheck/{i}")
         if seed != first and seed not in seeds:
             seeds.append(seed)
         i += 1

@@ -1,6 +1,6 @@
 """The seed of the student's training, and the code that applies it in the kernel.
 
-The grader runs ``preamble(assignment)`` in the student's kernel before the notebook's first cell
+The grader runs ``kernel_preamble(assignment)`` in the student's kernel before the notebook's first cell
 (autograder.preprocessors.execute.GradingExecute), so the same notebook trains the same model on
 every regrade: under plain `nbgrader autograde` and the class command alike. The seed comes from
 the assignment's name only (nothing the student writes or controls: not the notebook, its name,
@@ -14,12 +14,9 @@ code that draws random numbers before training (a quick check that builds a mode
 moves the training along that sequence, the same way on every regrade.
 """
 
-import hashlib
-
 from course.threads import MOST_THREADS
+from fashion_mnist_student.probe_inputs import seed_of
 
-# Changing it re-seeds every assignment (and so changes grades near the threshold): don't.
-SALT = "fashion-mnist-course/accuracy-seed/v1"
 
 # Op determinism stays off: with one intra-op thread, a fresh process trained the reference to
 # the same accuracy twice with it off (0.8788, 0.8788) as with it on (0.8744, 0.8744), and on it
@@ -28,11 +25,11 @@ SALT = "fashion-mnist-course/accuracy-seed/v1"
 OP_DETERMINISM = False
 
 
-def assignment_seed(assignment: str) -> int:
-    """A seed in [0, 2**31) from the assignment's name (stable across Python versions and
-    machines: not ``hash()``, which is salted per process)."""
-    digest = hashlib.sha256(f"{SALT}/{assignment}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") % 2**31
+def training_seed(assignment: str) -> int:
+    """A seed in [0, 2**31) from the assignment's name (SHA-256, the probes' derivation: stable
+    across Python versions and machines, unlike ``hash()``). Changing it re-seeds every
+    assignment, and so changes grades near the threshold."""
+    return seed_of("training", str(assignment)) % (2 ** 31)
 
 
 def seed_source(seed: int, determinism: bool = OP_DETERMINISM, threads: int | None = MOST_THREADS) -> str:
@@ -58,6 +55,6 @@ def seed_source(seed: int, determinism: bool = OP_DETERMINISM, threads: int | No
     return "\n".join(lines) + "\n"
 
 
-def preamble(assignment: str) -> str:
+def kernel_preamble(assignment: str) -> str:
     """The code the grader runs in the student's kernel before the notebook's first cell."""
-    return seed_source(assignment_seed(assignment))
+    return seed_source(training_seed(assignment))

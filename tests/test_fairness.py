@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # --- the seed ----------------------------------------------------------------------------------
 
 def test_seed_comes_from_the_assignment_only_and_is_stable():
-    assert seeding.assignment_seed("fashion_mnist_en") == seeding.assignment_seed("fashion_mnist_en")
-    assert seeding.assignment_seed("fashion_mnist_en") != seeding.assignment_seed("fashion_mnist_zh")
+    assert seeding.training_seed("fashion_mnist_en") == seeding.training_seed("fashion_mnist_en")
+    assert seeding.training_seed("fashion_mnist_en") != seeding.training_seed("fashion_mnist_zh")
     # pinned: a changed salt or derivation re-seeds every grade near the threshold
-    assert seeding.assignment_seed("fashion_mnist_en") == 60055099
-    assert all(0 <= seeding.assignment_seed(f"a{i}") < 2**31 for i in range(50))
+    assert seeding.training_seed("fashion_mnist_en") == 60055099
+    assert all(0 <= seeding.training_seed(f"a{i}") < 2**31 for i in range(50))
 
 
 def test_seed_source_is_rejected_out_of_range():
@@ -37,13 +37,13 @@ def test_preamble_seeds_like_set_random_seed_and_pins_the_threads():
     """Run in a fresh interpreter with TensorFlow's default pools: the preamble, then draws from
     NumPy, random and TensorFlow; the same draws after keras.utils.set_random_seed(seed) directly;
     and after another seed."""
-    seed = seeding.assignment_seed("fashion_mnist_en")
+    seed = seeding.training_seed("fashion_mnist_en")
     draws = ("import random, numpy, tensorflow\n"
              "print(random.random(), numpy.random.rand(), float(tensorflow.random.uniform(())), "
              "tensorflow.config.threading.get_intra_op_parallelism_threads(), "
              "tensorflow.config.threading.get_inter_op_parallelism_threads(), "
              "sorted(n for n in dir() if n.startswith('_autograder')))\n")
-    script = (seeding.preamble("fashion_mnist_en") + draws
+    script = (seeding.kernel_preamble("fashion_mnist_en") + draws
               + f"import keras\nkeras.utils.set_random_seed({seed})\n" + draws
               + "keras.utils.set_random_seed(12345)\n" + draws)
     out = subprocess.run([sys.executable, "-c", "import course\n" + script], capture_output=True, text=True,
@@ -52,7 +52,7 @@ def test_preamble_seeds_like_set_random_seed_and_pins_the_threads():
     assert seeded == direct
     assert seeded.split()[:3] != other.split()[:3]  # a wrong seed would show (planted: 12345)
     assert seeded.endswith(" 1 1 []")  # one thread each pool, as the class command's boxes; no name left
-    assert seeding.OP_DETERMINISM is False and "determinism" not in seeding.preamble("x")
+    assert seeding.OP_DETERMINISM is False and "determinism" not in seeding.kernel_preamble("x")
     assert "enable_op_determinism()" in seeding.seed_source(1, determinism=True)
 
 
@@ -76,7 +76,7 @@ def test_decision_uses_the_further_seeds_mean():
 def test_further_seeds_come_from_the_assignment_and_differ_from_the_first():
     seeds = recheck.recheck_seeds("fashion_mnist_en")
     assert len(seeds) == recheck.FURTHER_SEEDS == len(set(seeds))
-    assert seeding.assignment_seed("fashion_mnist_en") not in seeds
+    assert seeding.training_seed("fashion_mnist_en") not in seeds
     assert seeds == recheck.recheck_seeds("fashion_mnist_en") != recheck.recheck_seeds("fashion_mnist_zh")
 
 
