@@ -118,8 +118,9 @@ def run(first, band, assignment, folder, run_in_kernel, measure, lang="en"):
     """The re-check of a first accuracy ``first``, or None when it is not in ``band``.
 
     ``run_in_kernel(source)`` runs code in the student's kernel (raising on an error or a timeout);
-    ``measure(path)`` is the grader's accuracy of the weights in ``path``. A failing further
-    training ends the re-check: the first verdict stands, with the reason kept."""
+    ``measure(path)`` is the grader's accuracy of the weights in ``path``, a file in ``folder``
+    (best absolute: the kernel is told this path). A failing further training ends the re-check:
+    the first verdict stands, with the reason kept."""
     if not band.contains(first):
         return None
     seeds, accuracies = recheck_seeds(assignment), []
@@ -127,7 +128,8 @@ def run(first, band, assignment, folder, run_in_kernel, measure, lang="en"):
         path = Path(folder) / f"recheck_{n}.weights.npz"
         path.unlink(missing_ok=True)
         try:
-            run_in_kernel(kernel_code(seed, path.name, lang))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            run_in_kernel(kernel_code(seed, path, lang))
             accuracies.append(measure(path))
         except Exception as error:  # the student's code failed, timed out or handed over junk
             return decide(first, accuracies, band.threshold, seeds, error=f"{type(error).__name__}: {error}")
@@ -151,3 +153,46 @@ def describe(recheck, lang="en"):
     if recheck.error is not None:
         return say("acc_recheck_error", lang, **values, error=recheck.error)
     return say("acc_recheck_passed" if recheck.passed else "acc_recheck_failed", lang, **values)
+
+
+# --- in the grader: GradingExecute's hook after the notebook's last cell, JudgeAccuracy's verdict --
+
+def kernel_runner(executor):
+    """``run_in_kernel`` for a running nbclient executor (GradingExecute): the code runs silently,
+    under the executor's per-cell timeout; an error or a timeout raises."""
+    def run_in_kernel(source):
+        reply = executor.wait_for_reply(executor.kc.execute(source, silent=True, store_history=False))
+        if reply is None:
+            raise TimeoutError(f"no reply within {executor.timeout} s")
+        content = reply.get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"{content.get('ename', 'Error')}: {content.get('evalue', '')}")
+    return run_in_kernel
+
+
+def after_last_cell(executor, resources, folder, assignment, lang="en"):
+    """Measure the accuracy cell's hand-over; a near miss is trained again in the kernel still
+    running, and the Recheck is left in ``resources`` for JudgeAccuracy (not in the notebook,
+    where a submission could plant one)."""
+    from .handover import HANDOVER, PROBE_FOLDER
+    from .preprocessors.accuracy import HandoverError, measure
+    resources.pop(RESULT_KEY, None)
+    try:
+        first = measure(Path(folder) / HANDOVER)
+    except HandoverError:
+        return None  # no model to re-check: JudgeAccuracy says why
+    result = run(first, Band.from_calibration(), assignment, Path(folder).resolve() / PROBE_FOLDER,
+                 kernel_runner(executor), measure, lang)
+    if result is not None:
+        resources[RESULT_KEY] = result.as_dict()
+    return result
+
+
+def judged(recheck, accuracy, lang="en"):
+    """(error, note) of the accuracy cell after a re-check of ``accuracy`` (a dict from
+    ``Recheck.as_dict``), or None when it is not this accuracy's re-check."""
+    if not recheck or accuracy is None or abs(recheck.get("first", -1) - accuracy) > 1e-12:
+        return None
+    result = Recheck(**{name: recheck[name] for name in ("first", "threshold", "seeds", "accuracies", "error")})
+    sentence = describe(result, lang)
+    return (None, sentence) if result.passed else (sentence, None)

@@ -44,9 +44,12 @@ def seed_source(seed: int, determinism: bool = OP_DETERMINISM, threads: int | No
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed {seed} out of range")
     lines = ["import tensorflow as _autograder_tf"]
-    if threads:
-        lines += [f"_autograder_tf.config.threading.set_intra_op_parallelism_threads({int(threads)})",
-                  f"_autograder_tf.config.threading.set_inter_op_parallelism_threads({int(threads)})"]
+    if threads:  # refused once TensorFlow's runtime has started: the seed is still set below
+        lines += ["try:",
+                  f"    _autograder_tf.config.threading.set_intra_op_parallelism_threads({int(threads)})",
+                  f"    _autograder_tf.config.threading.set_inter_op_parallelism_threads({int(threads)})",
+                  "except RuntimeError:",
+                  "    pass"]
     lines += ["import keras as _autograder_keras",
               f"_autograder_keras.utils.set_random_seed({seed})"]
     if determinism:

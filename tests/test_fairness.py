@@ -22,7 +22,7 @@ def test_seed_comes_from_the_assignment_only_and_is_stable():
     assert seeding.training_seed("fashion_mnist_en") == seeding.training_seed("fashion_mnist_en")
     assert seeding.training_seed("fashion_mnist_en") != seeding.training_seed("fashion_mnist_zh")
     # pinned: a changed salt or derivation re-seeds every grade near the threshold
-    assert seeding.training_seed("fashion_mnist_en") == 60055099
+    assert seeding.training_seed("fashion_mnist_en") == 507117797
     assert all(0 <= seeding.training_seed(f"a{i}") < 2**31 for i in range(50))
 
 

@@ -64,7 +64,7 @@ def _gradebook_scores(course, assignment):
 # --- message keys ------------------------------------------------------------------------------
 
 FILL = {"first": 2.5, "last": 2.25, "low": -1.0, "high": 3.0, "total": 1.5, "diff": 0.1, "acc": 0.7,
-        "threshold": 0.84}
+        "threshold": 0.84, "mean": 0.85}
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -231,6 +231,17 @@ def test_borderline_accuracy(loaded, page):
     _, page = page
     assert [li["data-student"] for li in page.select("#borderline li")] == ["bob", "erin"]
     assert page.select_one("#fig-accuracy")["src"].startswith("data:image/png;base64,")
+
+
+def test_borderline_list_shows_the_recheck(loaded, page):
+    from autograder.report.html import _number
+    from report_course import RECHECK
+    assert [s.student for s in loaded.students if s.recheck] == ["bob"]
+    _, page = page
+    bob = page.select_one('#borderline li[data-student="bob"] .recheck')
+    figures = ", ".join(_number(a, 4) for a in RECHECK["bob"]["accuracies"])
+    assert bob["data-passed"] == "no" and figures in bob.text and "on 2 more seeds" in bob.text
+    assert page.select_one('#borderline li[data-student="erin"] .recheck') is None
 
 
 def test_accuracy_without_the_graders_field_is_na(course):

@@ -26,6 +26,7 @@ from traitlets import Integer
 from ..handover import PROBE_FOLDER, submission_seed
 from ..messages import say
 from ..notebook_run import notebook_language
+from ..recheck import after_last_cell
 from ..seeding import kernel_preamble
 
 KERNEL_DIED = "KernelDied"                 # the ename of the error a dead kernel leaves in its cell
@@ -126,6 +127,8 @@ class GradingExecute(Execute):
                         except DeadKernelError:
                             died = index
                             break
+                    if died is None:  # a near miss is trained again in this kernel (autograder/recheck.py)
+                        after_last_cell(self, resources, folder, assignment, self._lang)
             except DeadKernelError:  # while rebuilding the state
                 died = start - 1 if start else 0
                 self._mark_not_run(died)

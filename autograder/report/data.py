@@ -52,6 +52,7 @@ class Student:
     peak_memory_mb: float | None = None
     accuracy: float | None = None
     feedback: Path | None = None        # the feedback page, when it exists
+    recheck: dict | None = None         # a near miss trained again (autograder/recheck.py)
 
 
 @dataclass
@@ -103,8 +104,9 @@ def _autograded(course, assignment, student, notebook):
 
 
 def _read_notebook_results(nb):
-    """{grade_id: (message, key)} for every grade cell, and the accuracy the grader wrote."""
-    failures, accuracy = {}, None
+    """{grade_id: (message, key)} for every grade cell, the accuracy the grader wrote and its
+    borderline re-check (or None)."""
+    failures, accuracy, recheck = {}, None, None
     for cell in nb.cells:
         meta = cell.get("metadata", {})
         grade_id = meta.get("nbgrader", {}).get("grade_id")
@@ -114,7 +116,9 @@ def _read_notebook_results(nb):
         if grade_id == ACCURACY_CELL:
             value = meta.get("autograder", {}).get("accuracy")
             accuracy = float(value) if isinstance(value, (int, float)) else None
-    return failures, accuracy
+            found = meta.get("autograder", {}).get("recheck")
+            recheck = found if isinstance(found, dict) and isinstance(found.get("accuracies"), list) else None
+    return failures, accuracy, recheck
 
 
 def _language(course, assignment, notebook):
@@ -164,7 +168,7 @@ def load(course, assignment):
     for student in students.values():
         autograded = _autograded(course, assignment, student.student, notebook)
         if autograded is not None:
-            failures, student.accuracy = _read_notebook_results(autograded)
+            failures, student.accuracy, student.recheck = _read_notebook_results(autograded)
             for grade_id, result in student.cells.items():
                 if not result.passed:
                     result.message, result.key = failures.get(grade_id, (None, None))

@@ -61,7 +61,7 @@ def context(data: ClassData, out: Path, lang, pairs: list[Pair] | None, similari
         "parts": items.parts(data, found), "figures": figs, "links": _links(data, out),
         "hard_limit": items.HARD_PASS_RATE, "weak_limit": items.WEAK_DISCRIMINATION,
         "margin": items.BORDERLINE, "accuracy_count": len(accuracy),
-        "borderline": [s for s in data.students if items.borderline(s.accuracy, data.threshold)],
+        "borderline": [s for s in data.students if items.borderline(s.accuracy, data.threshold) or s.recheck],
         "is_borderline": lambda s: items.borderline(s.accuracy, data.threshold),
         "status_counts": sorted(statuses.items(), key=lambda kv: -kv[1]),
         "status_label": lambda status: status_label(status, lang),

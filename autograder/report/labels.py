@@ -78,6 +78,13 @@ LABELS = {
     "feedback": ("Feedback", "反馈"),
     "open": ("open", "打开"),
     "na": ("n/a", "n/a"),
+    # the borderline re-check (autograder/recheck.py): after the first accuracy
+    "recheck": ("re-checked: {figures} on {n} more seeds (mean {mean}): {verdict}",
+                "已复核：另外 {n} 个种子上为 {figures}（平均 {mean}）：{verdict}"),
+    "recheck_passed": ("passed", "通过"),
+    "recheck_failed": ("not passed", "未通过"),
+    "recheck_error": ("re-check failed ({error}): the first figure counts",
+                      "复核出错（{error}）：按第一次的结果计分"),
 }
 
 STATUS = {
