@@ -187,13 +187,14 @@ def _key(run):
 
 def _tier(variant, seed):
     """When a run comes, so that whatever has finished is a usable sample: first 5 seeds of each
-    correct variant and 3 of each weak one, then 10 and 5, then the rest (the cheap one-epoch
-    variant at once: it costs a tenth of a run)."""
+    correct variant and 3 of each weak one, then 10 and 5, then the correct variants' other seeds
+    (their lower tail sets the threshold), the weak ones' last (the cheap one-epoch variant at
+    once: it costs a tenth of a run)."""
     if variant.epochs == 1:
         return 0
     if variant.correct:
         return 0 if seed < 5 else 1 if seed < 10 else 2
-    return 0 if seed < 3 else 1 if seed < 5 else 2
+    return 0 if seed < 3 else 1 if seed < 5 else 3
 
 
 def plan(correct_seeds, weak_seeds, check_seeds):

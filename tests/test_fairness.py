@@ -233,3 +233,16 @@ def test_calibration_records_its_benchmark():
     assert data["benchmark"]["file"] == "benchmarks/results/fairness.json"
     assert data["threshold"] == calibrate.calibrate(ROOT / data["benchmark"]["file"])["threshold"]
     assert 0 < data["borderline_band"] < 0.05
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_notebook_states_the_threshold_and_the_recheck(lang):
+    """Part 5's test description, in both languages, gives the calibrated threshold and says that a
+    near miss is re-checked (planted: a threshold the notebook does not state fails)."""
+    import nbformat
+    data = json.loads(calibrate.CALIBRATION.read_text())
+    nb = nbformat.read(ROOT / "solutions" / f"fashion_mnist_{lang}" / "fashion_mnist.ipynb", as_version=4)
+    text = next(c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "part5_tests")
+    assert f"{data['threshold']:.3f}" in text and f"{data['borderline_band']:.3f}" in text
+    assert f"{data['threshold'] + 0.001:.3f}" not in text
+    assert ("re-checked" if lang == "en" else "复核") in text
