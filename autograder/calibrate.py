@@ -35,6 +35,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .seeding import OP_DETERMINISM
 from .threshold import CALIBRATION, write_student_copy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,6 +60,7 @@ class VariantFit:
     df: int | None = None         # degrees of freedom of sd_used
     k: float | None = None        # tolerance factor (correct variants)
     lower_limit: float | None = None
+    shapiro_p: float | None = None  # Shapiro-Wilk's p: small would say "not normal"
 
 
 @dataclass
@@ -98,8 +100,11 @@ def tail_upper_bound(mean, sd, n, threshold, confidence, below=True, df=None):
     # k = nct.ppf(confidence, n-1, z_p·√n)/√n solved for p: nct.cdf(k·√n, n-1, δ) falls with δ,
     # the bound is the δ where it equals the confidence
     def f(delta):
-        value = float(nct.cdf(k * math.sqrt(n), n - 1 if df is None else df, delta))
-        return (0.0 if math.isnan(value) else value) - confidence  # nan: a vanishing lower tail
+        x = k * math.sqrt(n)
+        value = float(nct.cdf(x, n - 1 if df is None else df, delta))
+        if math.isnan(value):  # scipy gives up in the far tails: there the cdf is 0 or 1
+            value = 1.0 if x > delta else 0.0
+        return value - confidence
     low, high = -40.0, 40.0
     if f(low) < 0:
         return 1.0
@@ -114,11 +119,12 @@ def clopper_pearson_upper(wrong, runs, confidence):
 
 
 def _main_runs(benchmark):
-    """variant -> {seed: accuracy}, the runs trained as the grader trains (op determinism, one
-    thread, the first repeat)."""
+    """variant -> {seed: accuracy}, the runs trained as the grader trains (op determinism as its
+    preamble sets it, one thread, the first repeat)."""
     by_variant = {}
     for run in benchmark["runs"].values():
-        if run["determinism"] and run.get("repeat", 0) == 0 and str(run.get("threads")) == "1":
+        if (run["determinism"] == OP_DETERMINISM and run.get("repeat", 0) == 0
+                and str(run.get("threads")) == "1"):
             by_variant.setdefault(run["variant"], {})[run["seed"]] = run["accuracy"]
     return by_variant
 
@@ -153,6 +159,9 @@ def fit(benchmark, false_fail, confidence):
         row = VariantFit(name, info["correct"], len(values), statistics.fmean(values), statistics.stdev(values),
                          min(values), max(values), measurable=not info.get("caught_by_shape", False))
         row.values = values
+        if len(set(values)) >= 3:
+            from scipy.stats import shapiro
+            row.shapiro_p = float(shapiro(values).pvalue)
         shared = set(seeds) & set(reference)
         if name != "reference" and len(shared) >= 2 and all(seeds[s] == reference[s] for s in shared):
             row.same_as = "reference"
@@ -246,7 +255,8 @@ def summary(result):
              f"borderline band {result['borderline_band']:.3f} below it"]
     for f in result["variants"]:
         extra = f", lower tolerance limit {f['lower_limit']:.4f} (k = {f['k']:.2f})" if f["lower_limit"] else ""
-        same = f", the same weights as the {f['same_as']}" if f["same_as"] else ""
+        same = f", the same accuracy as the {f['same_as']} on every seed" if f["same_as"] else ""
+        same += f", Shapiro-Wilk p {f['shapiro_p']:.2f}" if f["shapiro_p"] is not None else ""
         lines.append(f"  {f['variant']:>18} ({'correct' if f['correct'] else 'weak'}): {f['runs']} runs, "
                      f"mean {f['mean']:.4f}, sd {f['sd']:.4f}, min {f['minimum']:.4f}, max {f['maximum']:.4f}"
                      f"{extra}{same}")

@@ -166,7 +166,7 @@ def _benchmark(tmp_path, spread=0.004, weak_top=0.80, n=20):
     for name, correct, mean in variants:
         for seed in range(n if correct else 10):
             accuracy = float(mean + spread * rng.standard_normal()) if name != "one_epoch" else weak_top - 0.001 * seed
-            runs[f"{name}/{seed}/det/0"] = {"variant": name, "seed": seed, "determinism": True, "repeat": 0,
+            runs[f"{name}/{seed}/det/0"] = {"variant": name, "seed": seed, "determinism": seeding.OP_DETERMINISM, "repeat": 0,
                                             "threads": "1", "accuracy": accuracy}
     runs["same/0/det/0"] = {**runs["reference/0/det/0"], "variant": "same"}  # identical to the reference
     runs["same/1/det/0"] = {**runs["reference/1/det/0"], "variant": "same"}
