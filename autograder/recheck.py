@@ -10,12 +10,23 @@ one: nothing the student controls), and decides on those:
   left out of the mean: it was picked for being low, so it would drag the mean down);
 * otherwise, or when a further training fails, the first verdict stands.
 
-The pieces: ``Band`` (where the re-check applies; its width comes from calibration.json, which
-``python -m autograder.calibrate`` sets from the benchmark's spread), ``recheck_seeds``,
-``kernel_code`` (what runs in the kernel: rebuild, train, hand the weights over to a named file),
-``decide`` and ``run`` (the loop, given a way to run code in the kernel and to measure a file),
-and ``describe`` (the verdict's sentence, in the student's language). The weights are measured in
-the grader's process (autograder.preprocessors.accuracy.measure), as the first hand-over is.
+Two halves, because in the class command the kernel runs in a box that shows neither the course's
+code nor the judges, and the verdict is taken outside it:
+
+* ``train_again`` (GradingExecute, after the last cell, where the kernel runs): measures the first
+  hand-over with a NumPy forward pass of its own (``first_accuracy``: the course's reference module
+  is not in the box; a test keeps the two equal); in the band, it runs ``kernel_code`` for each
+  further seed, which rebuilds and trains with the student's functions and hands the weights over
+  to ``recheck_N.npz`` in the hand-over folder, and writes what it did to ``recheck.json`` there.
+  The hand-over folder leaves the box with the notebook.
+* ``judge`` (JudgeAccuracy, in nbgrader's or the coordinator's process): when its own measure of
+  the first hand-over is in the band, it measures the further hand-overs with the grader's
+  ``measure`` and decides (``decide``); ``describe`` gives the sentence, in the student's language.
+  A ``recheck.json`` whose seeds are not the assignment's, or a re-check with no record, changes
+  nothing: the first verdict stands.
+
+``Band``: where the re-check applies; its width comes from calibration.json, which
+``python -m autograder.calibrate`` sets from the benchmark's spread.
 """
 
 import json
@@ -28,7 +39,6 @@ from .seeding import OP_DETERMINISM, training_seed
 
 FURTHER_SEEDS = 2
 EPOCHS = 10  # the notebook's own call: train_model(model, train_images, train_labels, epochs=10)
-RESULT_KEY = "autograder_recheck"  # resources key: GradingExecute leaves the Recheck here
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
@@ -114,28 +124,62 @@ def decide(first, accuracies, threshold, seeds=None, error=None):
                    accuracies=list(accuracies), error=error)
 
 
-def run(first, band, assignment, folder, run_in_kernel, measure, lang="en"):
-    """The re-check of a first accuracy ``first``, or None when it is not in ``band``.
+RECORD = "recheck.json"
+ERROR_KEEP = 300  # characters of a failed re-check's error shown to the student
 
-    ``run_in_kernel(source)`` runs code in the student's kernel (raising on an error or a timeout);
-    ``measure(path)`` is the grader's accuracy of the weights in ``path``, a file in ``folder``
-    (best absolute: the kernel is told this path). A failing further training ends the re-check:
-    the first verdict stands, with the reason kept."""
+
+def further_file(n):
+    return f"recheck_{n}.npz"
+
+
+def train_again(first, band, assignment, folder, run_in_kernel, lang="en"):
+    """In the band: train the student's functions again with each further seed, in the kernel
+    (``run_in_kernel(source)`` raises on an error or a timeout), the weights to ``folder`` (the
+    hand-over folder, absolute: the kernel is told these paths); record the seeds and the error
+    that ended it, if any, in ``folder``/recheck.json. Returns that record, or None outside the
+    band."""
     if not band.contains(first):
         return None
-    seeds, accuracies = recheck_seeds(assignment), []
+    folder = Path(folder)
+    seeds, error = recheck_seeds(assignment), None
     for n, seed in enumerate(seeds, 1):
-        path = Path(folder) / f"recheck_{n}.weights.npz"
+        path = folder / further_file(n)
         path.unlink(missing_ok=True)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
             run_in_kernel(kernel_code(seed, path, lang))
-            accuracies.append(measure(path))
-        except Exception as error:  # the student's code failed, timed out or handed over junk
-            return decide(first, accuracies, band.threshold, seeds, error=f"{type(error).__name__}: {error}")
-        finally:
-            path.unlink(missing_ok=True)
-    return decide(first, accuracies, band.threshold, seeds)
+        except Exception as problem:  # the student's code failed or timed out, the kernel died
+            error = (str(problem) or type(problem).__name__)[:ERROR_KEEP]
+            break
+    record = {"seeds": seeds, "error": error}
+    (folder / RECORD).write_text(json.dumps(record), encoding="utf-8")
+    return record
+
+
+def judge(first, band, assignment, folder, measure):
+    """The Recheck of a first accuracy ``first`` from what ``train_again`` left in ``folder``, or
+    None (outside the band, or no valid record: the first verdict stands). ``measure(path)`` is
+    the grader's accuracy of the weights in ``path``; it raises on a missing or malformed file."""
+    if not band.contains(first):
+        return None
+    try:
+        record = json.loads((Path(folder) / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    seeds = recheck_seeds(assignment)
+    if not isinstance(record, dict) or record.get("seeds") != seeds:
+        return None
+    error = record.get("error")
+    error = str(error)[:ERROR_KEEP] if error is not None else None
+    accuracies = []
+    for n in range(1, len(seeds) + 1):
+        if error is not None:
+            break
+        try:
+            accuracies.append(measure(Path(folder) / further_file(n)))
+        except Exception as problem:  # a missing or malformed hand-over: the first verdict stands
+            error = (str(problem) or type(problem).__name__)[:ERROR_KEEP]
+    return decide(first, accuracies, band.threshold, seeds, error)
 
 
 def _figures(accuracies, lang):
@@ -157,6 +201,36 @@ def describe(recheck, lang="en"):
 
 # --- in the grader: GradingExecute's hook after the notebook's last cell, JudgeAccuracy's verdict --
 
+_TEST_SET = []
+
+
+def _test_set():
+    """The 10,000 test images, scaled as course.reference does (float32), and their labels."""
+    if not _TEST_SET:
+        import numpy as np
+        from fashion_mnist_student.data import as_splits, keras_dir, verify
+        _, (images, labels) = as_splits(verify(keras_dir()))
+        _TEST_SET.append(((images / 255.0).astype(np.float32).reshape(len(images), -1), labels))
+    return _TEST_SET[0]
+
+
+def first_accuracy(path):
+    """The accuracy of the weights in ``path`` (Flatten, Dense(128, relu), Dense(10) in NumPy, as
+    course.reference.accuracy_of_weights computes it), or None for a missing or malformed file."""
+    import numpy as np
+    from fashion_mnist_student.probe_inputs import WEIGHT_SHAPES
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            weights = [np.asarray(data[f"w{i}"], dtype=np.float32) for i in range(len(data.files))]
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+    if [tuple(w.shape) for w in weights] != [tuple(shape) for shape in WEIGHT_SHAPES]:
+        return None
+    images, labels = _test_set()
+    hidden = np.maximum(images @ weights[0] + weights[1], 0)
+    return float(np.mean(np.argmax(hidden @ weights[2] + weights[3], axis=1) == labels))
+
+
 def kernel_runner(executor):
     """``run_in_kernel`` for a running nbclient executor (GradingExecute): the code runs silently,
     under the executor's per-cell timeout; an error or a timeout raises."""
@@ -171,28 +245,26 @@ def kernel_runner(executor):
 
 
 def after_last_cell(executor, resources, folder, assignment, lang="en"):
-    """Measure the accuracy cell's hand-over; a near miss is trained again in the kernel still
-    running, and the Recheck is left in ``resources`` for JudgeAccuracy (not in the notebook,
-    where a submission could plant one)."""
+    """GradingExecute's hook: a near miss is trained again in the kernel still running."""
     from .handover import HANDOVER, PROBE_FOLDER
+    folder = Path(folder).resolve()
+    first = first_accuracy(folder / HANDOVER)
+    return train_again(first, Band.from_calibration(), assignment, folder / PROBE_FOLDER,
+                       kernel_runner(executor), lang)
+
+
+def judged(folder, accuracy, assignment, lang="en"):
+    """JudgeAccuracy's: (error, note, Recheck as a dict) after a re-check of ``accuracy``, or None."""
+    from .handover import PROBE_FOLDER
     from .preprocessors.accuracy import HandoverError, measure
-    resources.pop(RESULT_KEY, None)
-    try:
-        first = measure(Path(folder) / HANDOVER)
-    except HandoverError:
-        return None  # no model to re-check: JudgeAccuracy says why
-    result = run(first, Band.from_calibration(), assignment, Path(folder).resolve() / PROBE_FOLDER,
-                 kernel_runner(executor), measure, lang)
-    if result is not None:
-        resources[RESULT_KEY] = result.as_dict()
-    return result
 
-
-def judged(recheck, accuracy, lang="en"):
-    """(error, note) of the accuracy cell after a re-check of ``accuracy`` (a dict from
-    ``Recheck.as_dict``), or None when it is not this accuracy's re-check."""
-    if not recheck or accuracy is None or abs(recheck.get("first", -1) - accuracy) > 1e-12:
+    def measured(path):
+        try:
+            return measure(path)
+        except HandoverError as problem:
+            raise ValueError(say(problem.key, lang, **problem.values)) from None
+    result = judge(accuracy, Band.from_calibration(), assignment, Path(folder) / PROBE_FOLDER, measured)
+    if result is None:
         return None
-    result = Recheck(**{name: recheck[name] for name in ("first", "threshold", "seeds", "accuracies", "error")})
     sentence = describe(result, lang)
-    return (None, sentence) if result.passed else (sentence, None)
+    return (None, sentence, result.as_dict()) if result.passed else (sentence, None, result.as_dict())

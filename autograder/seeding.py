@@ -14,8 +14,11 @@ code that draws random numbers before training (a quick check that builds a mode
 moves the training along that sequence, the same way on every regrade.
 """
 
-from course.threads import MOST_THREADS
 from fashion_mnist_student.probe_inputs import seed_of
+
+# course.threads.MOST_THREADS, the class command's boxes' thread count (a test keeps them equal):
+# not imported, since the box that runs GradingExecute does not show the course's code
+MOST_THREADS = 1
 
 
 # Op determinism stays off: with one intra-op thread, a fresh process trained the reference to

@@ -26,6 +26,15 @@ def test_seed_comes_from_the_assignment_only_and_is_stable():
     assert all(0 <= seeding.training_seed(f"a{i}") < 2**31 for i in range(50))
 
 
+def test_preamble_threads_are_the_boxes_and_seeding_imports_no_course_code():
+    from course.threads import MOST_THREADS
+    assert seeding.MOST_THREADS == MOST_THREADS
+    out = subprocess.run([sys.executable, "-c", "import sys, autograder.seeding, autograder.recheck; "
+                          "print(sorted(m for m in sys.modules if m == 'course' or m.startswith('course.')))"],
+                         capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"  # the box hides course/: GradingExecute imports these there
+
+
 def test_seed_source_is_rejected_out_of_range():
     with pytest.raises(ValueError):
         seeding.seed_source(-1)
@@ -87,7 +96,7 @@ def _fake_kernel(accuracy_by_seed, calls):
         path = re.search(r"os\.replace\([^,]+, '([^']+)'\)", source).group(1)
         calls.append(seed)
         if accuracy_by_seed.get(seed) == "crash":
-            raise RuntimeError("the kernel died")
+            raise RuntimeError("ZeroDivisionError: division by zero")
         Path(path).write_text(str(accuracy_by_seed[seed]))
 
     def measure(path):
@@ -95,37 +104,74 @@ def _fake_kernel(accuracy_by_seed, calls):
     return run_in_kernel, measure
 
 
-def test_run_rechecks_a_near_miss_and_passes_correct_work(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def _recheck(first, accuracy_by_seed, folder, calls=None):
+    calls = [] if calls is None else calls
+    run_in_kernel, measure = _fake_kernel(accuracy_by_seed, calls)
+    recheck.train_again(first, BAND, "fashion_mnist_en", folder, run_in_kernel)
+    return recheck.judge(first, BAND, "fashion_mnist_en", folder, measure)
+
+
+def test_a_near_miss_is_trained_again_and_correct_work_passes(tmp_path):
     a, b = recheck.recheck_seeds("fashion_mnist_en")
     calls = []
-    result = recheck.run(0.846, BAND, "fashion_mnist_en", tmp_path, *_fake_kernel({a: 0.856, b: 0.852}, calls))
+    result = _recheck(0.846, {a: 0.856, b: 0.852}, tmp_path, calls)
     assert calls == [a, b] and result.passed and result.accuracies == [0.856, 0.852]
-    assert not list(tmp_path.iterdir())  # the hand-over files are gone
-    assert say("acc_recheck_passed", "en", first=0.846, figures="x", n=2, mean=0.85, threshold=0.85)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["recheck.json", "recheck_1.npz", "recheck_2.npz"]
     assert recheck.describe(result) == ("A near miss, so the grader trained your model again: 0.846 on the first "
                                         "seed, 0.856 and 0.852 on 2 more (mean 0.854): passed, the threshold is 0.850.")
     assert "第一个种子上为 0.846，另外 2 个种子上为 0.856 和 0.852（平均 0.854）：通过" in recheck.describe(result, "zh")
 
 
-def test_run_fails_weak_work_and_leaves_the_rest_alone(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_a_weak_near_miss_fails_and_nothing_outside_the_band_is_trained(tmp_path):
     a, b = recheck.recheck_seeds("fashion_mnist_en")
     calls = []
-    weak = recheck.run(0.842, BAND, "fashion_mnist_en", tmp_path, *_fake_kernel({a: 0.838, b: 0.851}, calls))
+    weak = _recheck(0.842, {a: 0.838, b: 0.851}, tmp_path / "weak", calls)
     assert not weak.passed and "not passed, at least 0.850" in recheck.describe(weak)
     assert "未通过" in recheck.describe(weak, "zh")
     for outside in (0.80, 0.8399, 0.85, 0.90):  # far below or above: no re-training at all
-        assert recheck.run(outside, BAND, "fashion_mnist_en", tmp_path, *_fake_kernel({}, calls)) is None
+        assert _recheck(outside, {}, tmp_path / str(outside), calls) is None
+        assert not (tmp_path / str(outside)).exists()
     assert calls == [a, b]
 
 
-def test_a_crashing_recheck_keeps_the_first_verdict(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_a_crashing_recheck_keeps_the_first_verdict(tmp_path):
     a, b = recheck.recheck_seeds("fashion_mnist_en")
-    result = recheck.run(0.845, BAND, "fashion_mnist_en", tmp_path, *_fake_kernel({a: 0.9, b: "crash"}, []))
-    assert not result.passed and "RuntimeError: the kernel died" in recheck.describe(result)
+    result = _recheck(0.845, {a: 0.9, b: "crash"}, tmp_path)
+    assert not result.passed and "ZeroDivisionError: division by zero" in recheck.describe(result)
     assert "the first figure counts" in recheck.describe(result)
+
+
+def test_a_planted_record_or_missing_files_change_nothing(tmp_path):
+    """A submission that writes recheck files itself: seeds that are not the assignment's are
+    ignored; a record without its hand-overs is a failed re-check; no record, no re-check."""
+    run_in_kernel, measure = _fake_kernel({}, [])
+    assert recheck.judge(0.845, BAND, "fashion_mnist_en", tmp_path, measure) is None  # no record
+    (tmp_path / recheck.RECORD).write_text(json.dumps({"seeds": [1, 2], "error": None}))
+    for n in (1, 2):
+        (tmp_path / recheck.further_file(n)).write_text("0.99")
+    assert recheck.judge(0.845, BAND, "fashion_mnist_en", tmp_path, measure) is None  # not its seeds
+    seeds = recheck.recheck_seeds("fashion_mnist_en")
+    (tmp_path / recheck.RECORD).write_text(json.dumps({"seeds": seeds, "error": None}))
+    (tmp_path / recheck.further_file(2)).unlink()
+    result = recheck.judge(0.845, BAND, "fashion_mnist_en", tmp_path, measure)
+    assert not result.passed and result.error
+
+
+def test_first_accuracy_is_the_graders(tmp_path):
+    """The box's own NumPy forward pass (the course's reference module is not in the box) gives the
+    grader's figure; a malformed or wrongly shaped file gives None."""
+    import numpy as np
+
+    from course import reference
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(0, 0.1, shape).astype(np.float32) for shape in reference.WEIGHT_SHAPES]
+    np.savez(tmp_path / "w.npz", **{f"w{i}": w for i, w in enumerate(weights)})
+    assert recheck.first_accuracy(tmp_path / "w.npz") == reference.accuracy_of_weights(weights)
+    np.savez(tmp_path / "bad.npz", w0=np.zeros((784, 10)))
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    assert recheck.first_accuracy(tmp_path / "bad.npz") is None
+    assert recheck.first_accuracy(tmp_path / "junk.npz") is None
+    assert recheck.first_accuracy(tmp_path / "missing.npz") is None
 
 
 def test_kernel_code_runs_the_students_functions_and_hands_the_weights_over(tmp_path, monkeypatch):

@@ -17,7 +17,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..handover import GRADE_ID, HANDOVER, HANDOVER_DIR  # noqa: F401  (re-exported)
 from ..messages import say
-from ..recheck import RESULT_KEY, judged
+from ..recheck import judged
 from ..notebook_run import notebook_language
 
 
@@ -85,10 +85,10 @@ class JudgeAccuracy(NbGraderPreprocessor):
         lang = notebook_language(nb)
         accuracy, error, note = verdict(_folder(resources) / HANDOVER, lang)
         cell.metadata.setdefault("autograder", {})["accuracy"] = accuracy
-        rechecked = judged(resources.get(RESULT_KEY), accuracy, lang)  # a near miss, trained again
+        assignment = resources.get("nbgrader", {}).get("assignment", "")
+        rechecked = judged(_folder(resources), accuracy, assignment, lang)  # a near miss, trained again
         if rechecked:
-            error, note = rechecked
-            cell.metadata["autograder"]["recheck"] = resources[RESULT_KEY]
+            error, note, cell.metadata["autograder"]["recheck"] = rechecked
         if error:
             cell.outputs.append(new_output("error", ename="AssertionError", evalue=error,
                                            traceback=[f"AssertionError: {error}"]))
