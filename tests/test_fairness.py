@@ -231,23 +231,35 @@ def test_tolerance_limit_and_its_inverse_agree():
     assert calibrate.clopper_pearson_upper(0, 100, 0.95) == pytest.approx(1 - 0.05 ** (1 / 100))
 
 
-def test_calibrate_chooses_the_lowest_tolerance_limit_and_fails_weak_work(tmp_path):
+def test_calibrate_chooses_the_highest_threshold_the_recheck_keeps_fair(tmp_path):
     result = calibrate.calibrate(_benchmark(tmp_path), previous=0.84)
     fits = {f["variant"]: f for f in result["variants"]}
-    lowest = min(f["lower_limit"] for f in fits.values() if f["lower_limit"])
-    assert result["threshold"] == pytest.approx(int(lowest * 1000) / 1000)
-    assert fits["batch_64"]["lower_limit"] == pytest.approx(lowest)  # the lower variant sets it
-    assert fits["same"]["same_as"] == "reference" and fits["same"]["lower_limit"] is None
+    threshold, band = result["threshold"], result["borderline_band"]
+    assert fits["same"]["same_as"] == "reference" and "same" not in result["two_stage"]
     assert not fits["tiny_layer"]["measurable"]  # refused by shape: not counted as a false pass
-    assert result["weak_not_failed"] == []
     assert result["pooled_spread"]["df"] == 38  # the two correct variants' spreads agree: pooled
-    sd = result["pooled_spread"]["sd"]
-    assert fits["reference"]["sd_used"] == fits["batch_64"]["sd_used"] == sd
-    assert result["borderline_band"] == pytest.approx(-(-2 * sd * 1000 // 1) / 1000)
-    rate = result["rates"][f"{result['threshold']:.3f}"]["false_fail"]
-    assert rate["wrong"] == 0 and rate["runs"] == 40 and rate["normal_upper"] <= 0.001
-    assert set(result["rates"]) == {f"{result['threshold']:.3f}", "0.840"}
+    assert fits["reference"]["sd_used"] == fits["batch_64"]["sd_used"] == result["pooled_spread"]["sd"]
+    assert 0 < band < 0.05 and result["weak_not_failed"] == []
+    assert max(result["two_stage"][v] for v in ("reference", "batch_64")) <= 0.001
+    # one step higher breaks the promise for the worst correct variant (batch_64, the lower one)
+    rows = [calibrate.VariantFit(**{k: v for k, v in fits[v].items()}) for v in ("reference", "batch_64")]
+    params = [calibrate.conservative(row, 0.95) for row in rows]
+    floor = min(m - 3.719 * sd for m, sd in params)
+    higher = threshold + 0.001
+    assert max(calibrate.two_stage_fail(higher, higher - floor, m, sd) for m, sd in params) > 0.001
+    rate = result["rates"][f"{threshold:.3f}"]["false_fail"]
+    assert rate["wrong"] == 0 and rate["runs"] == 40
+    assert set(result["rates"]) == {f"{threshold:.3f}", "0.840"}
     assert result["benchmark"]["complete"] and len(result["benchmark"]["sha256"]) == 64
+
+
+def test_two_stage_rates():
+    # far above: never fails; at the threshold: half fail the first seed, a quarter... of those pass
+    assert calibrate.two_stage_fail(0.80, 0.02, 0.88, 0.003) < 1e-12
+    at = calibrate.two_stage_fail(0.88, 0.02, 0.88, 0.003)
+    assert at == pytest.approx(0.5 * 0.5, rel=1e-3)  # in the band half the time, then a coin again
+    assert calibrate.two_stage_pass(0.88, 0.02, 0.88, 0.003) == pytest.approx(0.75, rel=1e-3)
+    assert calibrate.two_stage_fail(0.88, 0.0, 0.88, 0.003) == pytest.approx(0.5)  # no band: one stage
 
 
 def test_calibrate_says_when_a_weak_variant_is_not_failed(tmp_path):
