@@ -256,14 +256,16 @@ def test_predictions_shape():
 
 # --- accuracy ---
 
-def test_threshold_is_below_every_calibrated_run_and_above_the_weak_model():
+def test_threshold_is_below_every_correct_run_and_above_every_weak_one():
+    """calibration.json from the fairness benchmark (autograder/calibrate.py): every measured
+    correct run reaches the threshold, no measurable weak run does."""
     import json
     from autograder.threshold import CALIBRATION
     calibration = json.loads(CALIBRATION.read_text())
-    runs = [run["accuracy"] for run in calibration["reference_runs"]]
-    assert len(runs) >= 5
-    assert calibration["threshold"] < min(runs)
-    assert calibration["weaker_model"]["accuracy"] < calibration["threshold"]
+    variants = calibration["variants"]
+    assert sum(v["runs"] for v in variants if v["correct"]) >= 20
+    assert calibration["threshold"] <= min(v["minimum"] for v in variants if v["correct"])
+    assert calibration["threshold"] > max(v["maximum"] for v in variants if not v["correct"] and v["measurable"])
 
 
 def _handed_over(model, tmp_path, monkeypatch):
