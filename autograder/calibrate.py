@@ -323,17 +323,21 @@ def summary(result):
 
 
 def add_arguments(parser):
-    parser.add_argument("--seeds", type=int, default=5, help="reference runs to train (default 5)")
+    parser.add_argument("--benchmark", type=Path, default=BENCHMARK,
+                        help="the fairness benchmark's results (default benchmarks/results/fairness.json)")
+    parser.add_argument("--false-fail", type=float, default=0.001, help="the promise to correct work (default 0.001)")
+    parser.add_argument("--confidence", type=float, default=0.95)
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write calibration.json")
 
 
 def main(argv=None):
-    """python -m autograder.calibrate [--seeds 5] (the same as python -m autograder calibrate)."""
+    """python -m autograder.calibrate [...] (the same as python -m autograder calibrate)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--benchmark", type=Path, default=BENCHMARK)
-    parser.add_argument("--false-fail", type=float, default=0.001)
-    parser.add_argument("--confidence", type=float, default=0.95)
-    parser.add_argument("--dry-run", action="store_true", help="print, do not write calibration.json")
-    args = parser.parse_args(argv)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args):
     if not args.benchmark.is_file():
         print(f"calibrate: no benchmark at {args.benchmark}; run benchmarks/fairness.py first", file=sys.stderr)
         return 2
