@@ -84,6 +84,10 @@ def _submitted(release, student, lang):
     return nb
 
 
+# the static check's finding in these students' cells (autograder.judges.static)
+FORBIDDEN = {"frank": ("test_build_model_output", "test_build_model_layers")}
+
+
 def _autograded(submitted, student, lang):
     nb = copy.deepcopy(submitted)
     for cell in nb.cells:
@@ -99,6 +103,8 @@ def _autograded(submitted, student, lang):
             text = say(key, lang, **values)
             cell.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue=text,
                                                    traceback=["Traceback...", f"AssertionError: {text}"])]
+        if grade_id in FORBIDDEN.get(student, ()):  # what JudgeProbes writes for a static-check finding
+            cell.metadata.setdefault("autograder", {})["forbidden"] = "from course.reference import"
         if grade_id == ACCURACY_CELL and student in ACCURACY:
             cell.metadata["autograder"] = {"accuracy": ACCURACY[student]}
             if student in RECHECK:

@@ -244,6 +244,14 @@ def test_borderline_list_shows_the_recheck(loaded, page):
     assert page.select_one('#borderline li[data-student="erin"] .recheck') is None
 
 
+def test_submissions_that_reached_for_the_course_are_listed(loaded, page):
+    assert {s.student: sorted(s.forbidden) for s in loaded.students if s.forbidden} == {
+        "frank": ["test_build_model_layers", "test_build_model_output"]}
+    _, page = page
+    assert [li["data-student"] for li in page.select("#forbidden li")] == ["frank"]
+    assert "from course.reference import" in page.select_one("#forbidden li").text
+
+
 def test_accuracy_without_the_graders_field_is_na(course):
     import nbformat
     path, assignment = course

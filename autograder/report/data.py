@@ -53,6 +53,7 @@ class Student:
     accuracy: float | None = None
     feedback: Path | None = None        # the feedback page, when it exists
     recheck: dict | None = None         # a near miss trained again (autograder/recheck.py)
+    forbidden: dict[str, str] = field(default_factory=dict)  # grade id: what the static check found
 
 
 @dataclass
@@ -104,21 +105,24 @@ def _autograded(course, assignment, student, notebook):
 
 
 def _read_notebook_results(nb):
-    """{grade_id: (message, key)} for every grade cell, the accuracy the grader wrote and its
-    borderline re-check (or None)."""
-    failures, accuracy, recheck = {}, None, None
+    """{grade_id: (message, key)} for every grade cell, the accuracy the grader wrote, its
+    borderline re-check (or None) and {grade_id: what the static check found} (JudgeProbes)."""
+    failures, accuracy, recheck, forbidden = {}, None, None, {}
     for cell in nb.cells:
         meta = cell.get("metadata", {})
         grade_id = meta.get("nbgrader", {}).get("grade_id")
         if not grade_id or not meta.get("nbgrader", {}).get("grade"):
             continue
         failures[grade_id] = _failure(cell)
+        found = meta.get("autograder", {}).get("forbidden")
+        if isinstance(found, str):  # autograder.judges.static: code that reached for the course
+            forbidden[grade_id] = found[:80]
         if grade_id == ACCURACY_CELL:
             value = meta.get("autograder", {}).get("accuracy")
             accuracy = float(value) if isinstance(value, (int, float)) else None
             found = meta.get("autograder", {}).get("recheck")
             recheck = found if isinstance(found, dict) and isinstance(found.get("accuracies"), list) else None
-    return failures, accuracy, recheck
+    return failures, accuracy, recheck, forbidden
 
 
 def _language(course, assignment, notebook):
@@ -168,7 +172,7 @@ def load(course, assignment):
     for student in students.values():
         autograded = _autograded(course, assignment, student.student, notebook)
         if autograded is not None:
-            failures, student.accuracy, student.recheck = _read_notebook_results(autograded)
+            failures, student.accuracy, student.recheck, student.forbidden = _read_notebook_results(autograded)
             for grade_id, result in student.cells.items():
                 if not result.passed:
                     result.message, result.key = failures.get(grade_id, (None, None))

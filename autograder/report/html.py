@@ -63,6 +63,7 @@ def context(data: ClassData, out: Path, lang, pairs: list[Pair] | None, similari
         "margin": items.BORDERLINE, "accuracy_count": len(accuracy),
         "borderline": [s for s in data.students if items.borderline(s.accuracy, data.threshold) or s.recheck],
         "is_borderline": lambda s: items.borderline(s.accuracy, data.threshold),
+        "forbidden": [s for s in data.students if s.forbidden],
         "status_counts": sorted(statuses.items(), key=lambda kv: -kv[1]),
         "status_label": lambda status: status_label(status, lang),
         "slowest": timed[:SLOWEST], "pairs": pairs, "similarity_threshold": similarity_threshold,

@@ -81,6 +81,9 @@ LABELS = {
     # the borderline re-check (autograder/recheck.py): after the first accuracy
     "recheck": ("re-checked: {figures} on {n} more seeds (mean {mean}): {verdict}",
                 "已复核：另外 {n} 个种子上为 {figures}（平均 {mean}）：{verdict}"),
+    "forbidden_list": ("Code that reached for the course's or the grader's code (0 for those parts)",
+                       "调用了课程或评分程序代码的提交（相关部分记 0 分）"),
+    "forbidden_item": ("{what} in {cells}", "{cells}中用到 {what}"),
     "recheck_passed": ("passed", "通过"),
     "recheck_failed": ("not passed", "未通过"),
     "recheck_error": ("re-check failed ({error}): the first figure counts",
