@@ -273,3 +273,173 @@ def test_formula_check_can_fail(server, browser):
             copy.unlink()
         assert any(p.endswith("formulas typeset") for p in problems), (name, problems)
         assert "LaTeX source shown: \\frac" in problems, (name, problems)
+
+
+# --- accessibility: axe-core over every page, alt texts, phone width, screenshots ----------------
+
+SCREENS = ROOT / "_build" / "screens"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+def axe_script():
+    """axe-core 4 from npm (tools/setup.sh puts it in the venv); axe-selenium-python's own copy is
+    axe-core 3.1, which has no WCAG 2.1 rules such as label-content-name-mismatch."""
+    import sys
+    from pathlib import Path
+    script = Path(sys.prefix) / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+    assert script.is_file(), f"{script} is missing: run make setup (it needs npm)"
+    return script
+
+
+def site_pages():
+    """Every page of both sites, as paths relative to the site: the chapters and the site's index."""
+    pages = [path.relative_to(SITE).as_posix() for lang in ("en", "zh")
+             for path in sorted((SITE / lang / "book").glob("*/*.html"))]
+    return ["index.html", *pages]
+
+
+def axe_violations(browser):
+    """[(rule, impact, element)] for every violation of a WCAG 2.0/2.1 A or AA rule on the open page.
+
+    Every rule with one of those tags runs, the experimental ones too (label-content-name-mismatch
+    is one): runOnly by tag would leave those out."""
+    from axe_selenium_python import Axe
+    axe = Axe(browser, script_url=str(axe_script()))
+    axe.inject()
+    rules = browser.execute_script(
+        "return axe.getRules(arguments[0]).map(r => r.ruleId)", WCAG_TAGS)
+    results = axe.run(options='{"runOnly": {"type": "rule", "values": %s}, "resultTypes": ["violations"]}'
+                      % str(rules).replace("'", '"'))
+    return [(v["id"], v["impact"], " ".join(map(str, n["target"])))
+            for v in results["violations"] for n in v["nodes"]]
+
+
+def set_width(browser, width):
+    """A viewport `width` CSS pixels wide, as a phone or a desktop browser shows the page."""
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": 900 if width < 600 else 1000,
+                             "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+def full_screenshot(browser, path, limit=16000):
+    """The whole page (up to `limit` px high) as a PNG."""
+    import base64
+    height = min(limit, browser.execute_script("return document.documentElement.scrollHeight"))
+    width = browser.execute_script("return document.documentElement.clientWidth")
+    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64decode(shot["data"]))
+
+
+def page_width_problems(browser):
+    """What a phone reader would have to scroll sideways for: the page itself wider than the
+    viewport (tables and code scroll in their own boxes), or a table squeezed until a column is
+    narrower than two characters."""
+    return browser.execute_script("""
+        const problems = [];
+        const view = document.documentElement.clientWidth;
+        if (document.documentElement.scrollWidth > view + 1)
+          problems.push(`page ${document.documentElement.scrollWidth}px wide in a ${view}px viewport`);
+        for (const cell of document.querySelectorAll('main table td, main table th')) {
+          const style = getComputedStyle(cell);
+          const em = parseFloat(style.fontSize);
+          if (cell.textContent.trim().length > 1 && cell.clientWidth < 2 * em)
+            problems.push('table column squeezed: ' + cell.textContent.trim().slice(0, 30));
+        }
+        return problems;""")
+
+
+def alt_problems(browser, lang):
+    """Pictures of the open page whose alt text says nothing: missing, empty, a path or a file name
+    (myst-nb's default is the image's path), or not in the page's language."""
+    return browser.execute_script(f"""
+        const problems = [];
+        for (const img of document.querySelectorAll('main img, article img')) {{
+          if (img.closest('.navbar-brand')) continue;
+          const alt = (img.getAttribute('alt') || '').trim();
+          const name = img.getAttribute('src').split('/').pop();
+          if (!alt) problems.push('no alt text: ' + name);
+          else if (/^[^\\s]*[\\/\\\\]/.test(alt) || /\\.(png|svg|jpe?g|gif|webp)\\b/i.test(alt) ||
+                   alt.includes('_images'))
+            problems.push('alt text is a path or file name: ' + alt);
+          else if (alt.length < 20) problems.push('alt text too short: ' + alt);
+          else if ((arguments[0] === 'zh') !== /{CJK}/.test(alt))
+            problems.push('alt text not in the page language: ' + alt.slice(0, 60));
+        }}
+        return problems;""", lang)
+
+
+def test_every_page_passes_axe_and_fits_a_phone(server, browser):
+    """axe-core's WCAG 2.0/2.1 A and AA rules find nothing on any page of either site, at desktop
+    and at phone width; every picture has an alt text in the page's language that says something;
+    at 390 px nothing makes the page scroll sideways. Screenshots of every page at both widths go
+    to _build/screens/."""
+    violations, alts, widths = [], [], []
+    try:
+        for page in site_pages():
+            lang = page.split("/")[0] if "/" in page else "en"
+            name = page.replace("/book/", "_").replace("/", "_").removesuffix(".html")
+            for device, width in WIDTHS.items():
+                set_width(browser, width)
+                browser.get(f"{server}/{page}")
+                wait_for_images(browser)
+                violations += [(page, device, *v) for v in axe_violations(browser)]
+                if device == "desktop":
+                    alts += [(page, problem) for problem in alt_problems(browser, lang)]
+                else:
+                    widths += [(page, problem) for problem in page_width_problems(browser)]
+                full_screenshot(browser, SCREENS / f"{name}_{width}.png")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    from collections import Counter
+    summary = Counter((rule, impact) for _, _, rule, impact, _ in violations)
+    assert violations == [], f"{len(violations)} axe violations {dict(summary)}:\n" + \
+        "\n".join(map(str, violations[:40]))
+    assert alts == [], "\n".join(map(str, alts))
+    assert widths == [], "\n".join(map(str, widths))
+
+
+def test_accessibility_checks_can_fail(server, browser):
+    """Planted faults are caught: a button whose aria-label leaves out its visible text, grey text
+    on grey, a picture whose alt text is its path, one with none, an English alt text on a Chinese
+    page, and a table too wide for a phone squeezed into it."""
+    browser.get(f"{server}/en/book/09_verify/en.html")
+    wait_for_images(browser)
+    assert axe_violations(browser) == [] and alt_problems(browser, "en") == []
+    browser.execute_script("""
+        const main = document.querySelector('main');
+        main.insertAdjacentHTML('afterbegin',
+          '<button aria-label="Close">Open the menu</button>' +
+          '<p style="color:#999;background:#aaa">grey on grey</p>');
+        const imgs = document.querySelectorAll('main img');
+        imgs[0].alt = '../../_images/0a1b2c3d.png';
+        imgs[1].removeAttribute('alt');""")
+    rules = {rule for rule, _, _ in axe_violations(browser)}
+    assert {"label-content-name-mismatch", "color-contrast"} <= rules, rules
+    problems = alt_problems(browser, "en")
+    assert any(p.startswith("alt text is a path") for p in problems), problems
+    assert any(p.startswith("no alt text") for p in problems), problems
+    assert any(p.startswith("alt text not in the page language") for p in alt_problems(browser, "zh"))
+    browser.execute_script("document.querySelector('main img').alt = 'predictions.png'")
+    assert any("file name" in p for p in alt_problems(browser, "en"))
+    try:
+        set_width(browser, 390)
+        browser.get(f"{server}/en/book/09_verify/en.html")
+        assert page_width_problems(browser) == []
+        browser.execute_script("""
+            const t = document.createElement('table');
+            t.style.cssText = 'display:table;width:100%;table-layout:fixed';
+            t.innerHTML = '<tr>' + Array(40).fill('<td>long column text</td>').join('') + '</tr>';
+            document.querySelector('main').prepend(t);
+            const p = document.createElement('pre');
+            p.style.cssText = 'white-space:pre;overflow:visible;width:max-content';
+            p.textContent = 'x'.repeat(400);
+            document.querySelector('main').prepend(p);""")
+        problems = page_width_problems(browser)
+        assert any(p.startswith("page ") for p in problems) and \
+            any(p.startswith("table column squeezed") for p in problems), problems
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

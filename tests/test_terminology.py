@@ -57,11 +57,32 @@ def test_drift_is_caught():
 
 def test_glossary_pages_name_both_terms():
     zh = (ROOT / "book" / "15_glossary" / "zh.md").read_text(encoding="utf-8")
-    assert "\n张量（tensor）\n" in zh and "\n过拟合（overfitting）\n" in zh and "\nsoftmax\n" in zh
-    assert "```{glossary}" in zh
+    # the English part in English for a screen reader ({lang} role of book/_ext/a11y.py)
+    assert "\n张量（{lang}`en:tensor`）\n" in zh and "\n过拟合（{lang}`en:overfitting`）\n" in zh
+    assert "\nsoftmax\n" in zh and "```{glossary}" in zh
+    en = (ROOT / "book" / "15_glossary" / "en.md").read_text(encoding="utf-8")
+    assert "Chinese: {lang}`zh-CN:张量`." in en
     words = (ROOT / "book" / "_ext" / "jieba_dict.txt").read_text(encoding="utf-8").split()
     for word in ("过拟合", "损失函数", "混淆矩阵", "优化器", "激活函数", "交叉熵", "训练集"):
         assert word in words
+
+
+def glossary_order(lang):
+    body = (ROOT / "book" / "15_glossary" / f"{lang}.md").read_text(encoding="utf-8").split("```{glossary}")[1]
+    return [line for line in body.splitlines() if line and not line.startswith((" ", "`"))]
+
+
+def test_chinese_glossary_is_sorted_by_pinyin():
+    zh = glossary_order("zh")
+    assert len(zh) == len(TERMS)
+    keys = [terminology.pinyin_key(line.split("（")[0]) for line in zh]
+    assert keys == sorted(keys)
+    assert zh.index("层（{lang}`en:layer`）") < zh.index("单元（{lang}`en:unit`）") < \
+        zh.index("张量（{lang}`en:tensor`）") < zh.index("准确率（{lang}`en:accuracy`）")
+    assert [line.split(" ")[0] for line in glossary_order("en")][:2] == ["accuracy", "activation"]
+    # the check can fail: the English order is not the pinyin order
+    english = [terminology.pinyin_key(term["zh"]) for term in TERMS]
+    assert english != sorted(english)
 
 
 def test_chinese_texts_use_no_rejected_variant():
@@ -87,6 +108,33 @@ def test_rejected_variant_is_caught(tmp_path):
     assert terminology.rejected_uses("混淆矩阵每一格里的数", TERMS) == []  # an allowed phrase
     assert terminology.rejected_uses("先加一个 Relu 激活", TERMS)[0][0] == "Relu"
     assert terminology.rejected_uses("写 `activation='relu'` 即可", TERMS) == []
+
+
+def typography(text):
+    return [rule for rule, _, _ in terminology.typography_problems(text)]
+
+
+def test_typography_rules_catch_planted_cases():
+    """Each rule of the style check, on a sentence that breaks it and on the same sentence written
+    as the rules ask."""
+    cases = [
+        ("italic Chinese", "这就是模型的*学习曲线*。", "这就是模型的**学习曲线**。"),
+        ("T 恤", "一件 T 恤。", "一件 T恤。"),
+        ("单元 for a notebook cell", "一个单元很容易被运行两次。", "一个单元格很容易被运行两次；隐藏层有 128 个单元。"),
+        ("万 for a count", "训练集有 6 万张图像。", "训练集有 60,000 张图像。"),
+        ("long number without separators", "一共 101770 个参数。", "一共 101,770 个参数（`model.count_params()` 返回 `101770`）。"),
+        ("space after full-width punctuation", "真实标签：  套头衫", "真实标签：套头衫"),
+    ]
+    for rule, wrong, right in cases:
+        assert rule in typography(wrong), (rule, wrong)
+        assert typography(right) == [], (rule, right, terminology.typography_problems(right))
+    # printed output: a code cell's strings count, its code does not
+    cell = "```{code-cell} ipython3\nprint(f\"真实标签：  {name}\")  # 12345\n```\n"
+    assert typography(cell) == ["space after full-width punctuation"]
+    assert typography("```{code-cell} ipython3\nx = 12345  # *注意*\n```\n") == []
+    # a table's cells, formulas, links and front matter are not prose
+    assert typography("---\ntranslation:\n  source_hash: 123456789\n---\n| 类别： | 数 |\n"
+                      "$10000$ 与 [链接](https://example.org/12345)。\n") == []
 
 
 # --- glossary links in the chapters ---------------------------------------------------------

@@ -54,13 +54,17 @@ LOADED = re.compile(r"<(script|link)\b[^>]*?\s(?:src|href)=[\"']([^\"']+)[\"']",
 INDEX = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Fashion-MNIST course</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:sans-serif;max-width:40em;margin:4em auto;text-align:center}
-a{display:inline-block;margin:1em;padding:1em 2em;border:1px solid #888;border-radius:.5em;
-text-decoration:none;font-size:1.3em}</style></head>
-<body><h1>Fashion-MNIST: your first neural network</h1>
-<p>Choose a language · 选择语言</p>
+<style>body{font-family:sans-serif;max-width:40em;margin:4em auto;padding:0 1em;text-align:center}
+nav{display:flex;justify-content:center;align-items:stretch;flex-wrap:wrap;gap:1.5em;margin-top:2em}
+a{display:inline-flex;align-items:center;justify-content:center;box-sizing:border-box;min-width:8em;
+min-height:3.2em;padding:0 1.5em;border:1px solid #555;border-radius:.5em;color:#0645ad;
+text-decoration:none;font-size:1.3em;line-height:1}</style></head>
+<body><main><h1>Fashion-MNIST: your first neural network</h1>
+<p>Choose a language · <span lang="zh-CN">选择语言</span></p>
+<nav aria-label="Language · 语言">
 <a href="en/book/00_home/en.html" hreflang="en">English</a>
-<a href="zh/book/00_home/zh.html" hreflang="zh">中文</a>
+<a href="zh/book/00_home/zh.html" hreflang="zh-CN" lang="zh-CN">中文</a>
+</nav></main>
 </body></html>
 """
 

@@ -28,6 +28,14 @@ fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q -r requirements.txt
 "$VENV/bin/python" -m pip install -q --no-deps -e .
+# axe-core for the browser tests' accessibility check (tests/test_browser.py): axe-selenium-python
+# drives it from Selenium, but the copy in its wheel is axe-core 3.1 (2018), which lacks rules of
+# WCAG 2.1 (label-content-name-mismatch...); the pinned 4.10 from npm is injected instead
+if command -v npm >/dev/null; then
+  npm install --silent --no-audit --no-fund --prefix "$VENV/npm" axe-core@4.10.3
+else
+  echo "setup: no npm: the browser tests cannot run axe-core 4 (install Node.js and npm)" >&2
+fi
 # jsonschema (via nbformat) imports rfc3987-syntax, pulled in by jupyter-events' format extras, when
 # it is installed; at import it builds ~40 Lark parsers for the "iri" format, which no notebook
 # or Jupyter schema uses: 1.5-2 s in every nbgrader process, i.e. in every graded submission

@@ -47,16 +47,42 @@ def label(term, lang):
     return f"{term['zh']}（{term['en']}）"
 
 
+def pinyin_key(text):
+    """How a Chinese index sorts `text`: by its pinyin, letter by letter (Latin-script terms such as
+    softmax under their own letters), then by tones and characters to break ties."""
+    from pypinyin import Style, lazy_pinyin
+    plain = " ".join(lazy_pinyin(text, style=Style.NORMAL, errors=lambda chars: list(chars))).lower()
+    tones = " ".join(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True,
+                                 errors=lambda chars: list(chars))).lower()
+    return plain, tones, text
+
+
+def sorted_for(terms, lang):
+    """The glossary's order: English alphabetical on the English page, pinyin on the Chinese one."""
+    if lang == "en":
+        return sorted(terms, key=lambda term: term["en"].lower())
+    return sorted(terms, key=lambda term: pinyin_key(term["zh"]))
+
+
+def other_language(text, lang):
+    """`text` marked up as being in `lang` (book/_ext/a11y.py's {lang} role writes lang=...), so a
+    screen reader reads 张量 on an English page in Chinese."""
+    return f"{{lang}}`{lang}:{text}`"
+
+
 def glossary_page(terms, lang):
     title, intro = PAGE[lang]
     lines = [f"% {GENERATED}", "", f"# {title}", "", intro, "", "```{glossary}"]
-    for term in terms:
+    for term in sorted_for(terms, lang):
         definition = term["definition"][lang]
         if lang == "en" and term["zh"] != term["en"]:
-            definition += f" Chinese: {term['zh']}."
+            definition += f" Chinese: {other_language(term['zh'], 'zh-CN')}."
         if lang == "zh" and term.get("d2l") and term["d2l"] != term["zh"]:
             definition += f"d2l-zh 译作“{term['d2l']}”。"
-        lines += [label(term, lang), f"  {definition}", ""]
+        name = label(term, lang)
+        if lang == "zh" and term["zh"] != term["en"]:  # 张量（tensor）: the English part in English
+            name = f"{term['zh']}（{other_language(term['en'], 'en')}）"
+        lines += [name, f"  {definition}", ""]
     lines[-1:] = ["```", ""]
     return "\n".join(lines)
 
@@ -141,10 +167,73 @@ def chinese_texts(root=ROOT):
     return texts
 
 
+# --- Chinese typography ------------------------------------------------------------------------
+
+def _prose(text):
+    """The prose of a Chinese page: no front matter, code, inline code, roles' targets, formulas,
+    links' addresses or HTML tags (their numbers and spaces are not typography)."""
+    text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)
+    text = re.sub(r"^(```|~~~).*?^\1[ \t]*$", "", text, flags=re.S | re.M)
+    # what is cut out leaves a stand-in, so that "中，`x` 无论" keeps its one space
+    text = re.sub(r"\{[\w:-]+\}`[^`\n]*`|`[^`\n]*`", "C", text)
+    text = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", "M", text, flags=re.S)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = re.sub(r"<[^>\n]+>|https?://\S+", "", text)
+    return text
+
+
+def _code_strings(text):
+    """The string literals of the page's code cells (what their printed output shows)."""
+    import io
+    import tokenize
+    strings = []
+    for block in re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", text, flags=re.S | re.M):
+        block = re.sub(r"\A(?::[^\n]*\n|---\n.*?\n---\n)*", "", block, flags=re.S)
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(block).readline):
+                if token.type == tokenize.STRING or token.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
+                    strings.append(token.string)
+        except (tokenize.TokenError, IndentationError, SyntaxError):
+            strings.append(block)
+    return "\n".join(strings)
+
+
+CJK_TEXT = "[\u4e00-\u9fff]"
+# (name, pattern, what to write instead, where: "prose", "strings" or "both")
+TYPOGRAPHY = [
+    ("italic Chinese", re.compile(rf"(?<![*\\A-Za-z0-9_])([*_])(?![*_\s])[^*_\n]*?{CJK_TEXT}[^*_\n]*?(?<![\s*_])\1(?![*_A-Za-z0-9])"),
+     "bold (**...**): Chinese is not slanted", "prose"),
+    ("T 恤", re.compile(r"T\s+恤|Ｔ恤|t恤"), "T恤", "both"),
+    ("单元 for a notebook cell", re.compile(r"(?:运行|执行)[^。，；：\n]{0,8}单元(?![格测])|单元(?![格测])[^。，；：\n]{0,6}(?:被运行|运行了|运行两|执行)"),
+     "单元格 (a unit of a layer is 单元)", "both"),
+    ("万 for a count", re.compile(r"\d\s*万"), "digits with thousands separators (70,000)", "prose"),
+    ("long number without separators", re.compile(r"(?<![\d.,:/#\w-])\d{5,}(?![\d.,:/\w-])"),
+     "thousands separators (100,480)", "prose"),
+    ("space after full-width punctuation", re.compile(r"[：，。；！？、）》」”](?:[ \t\u3000])+(?=[^\s|])"),
+     "nothing: full-width punctuation carries its own space", "both"),
+]
+
+
+def typography_problems(text):
+    """[(rule, what to write instead, context)] for a Chinese page's text."""
+    places = {"prose": _prose(text), "strings": _code_strings(text)}
+    found = []
+    for name, pattern, instead, where in TYPOGRAPHY:
+        for place in (["prose", "strings"] if where == "both" else [where]):
+            for match in pattern.finditer(places[place]):
+                context = places[place][max(0, match.start() - 12):match.end() + 12].replace("\n", " ")
+                found.append((name, instead, context))
+    return found
+
+
 def lint(root=ROOT):
     terms = load()
-    return [f"{name}: {variant} -> {chosen} ({context})"
-            for name, text in chinese_texts(root) for variant, chosen, context in rejected_uses(text, terms)]
+    problems = [f"{name}: {variant} -> {chosen} ({context})"
+                for name, text in chinese_texts(root) for variant, chosen, context in rejected_uses(text, terms)]
+    for path in sorted((root / "book").glob("*/zh.md")):
+        for rule, instead, context in typography_problems(path.read_text(encoding="utf-8")):
+            problems.append(f"{path.relative_to(root).as_posix()}: {rule} -> {instead} ({context})")
+    return problems
 
 
 def main(argv=None):

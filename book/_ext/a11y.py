@@ -1,0 +1,97 @@
+"""Every reader can read the book: fixes to the theme's markup and to the executed outputs.
+
+- Templates (book/_ext/templates, searched before the theme's): the sidebar's search field names
+  itself by its visible text ("Search Ctrl+K"), not by an aria-label that leaves out part of what
+  is shown (axe-core's label-content-name-mismatch, WCAG 2.5.3).
+- Style sheet (book/_ext/static/a11y.css): one search control visible at a time, code and outputs
+  wrapped to the column instead of cut off, wide tables scrolling inside their own box instead of
+  being squeezed, figures never wider than the column, outputs of one cell (model.summary()'s
+  five) read as one block, and ANSI colours in outputs dark enough on the grey output background
+  (WCAG AA contrast, 4.5:1).
+- Outputs: paths of the machine that built the book (its home folder, the book's folder, the
+  virtual environment, a kernel's temporary files) are written relative to the lesson, as a
+  student's own run would show them (~/.keras/datasets, .venv/lib/..., <cell>).
+- lang attributes: a page's text in the other language ({lang}`zh-CN:张量`) is marked up for
+  screen readers (and for fonts) with the language it is in.
+"""
+
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def machine_paths(root):
+    """[(pattern, replacement)] that rewrite the build machine's paths, most specific first."""
+    home = os.path.expanduser("~")
+    venv = os.path.realpath(sys.prefix)
+    root = os.path.realpath(root)
+    temp = os.path.realpath(tempfile.gettempdir())
+    rules = []
+    for path, replacement in ((venv, "<venv>" if not venv.startswith(root + os.sep) else None),
+                              (root, "."), (home, "~")):
+        if replacement is not None and path not in ("", "/"):
+            rules.append((re.compile(re.escape(path) + r"(?=/|\b)"), replacement))
+    # a kernel's cell files (/tmp/ipykernel_123/456.py) and temporary folders (/tmp/tmpab12cd)
+    rules.append((re.compile(re.escape(temp) + r"/ipykernel_\d+/\d+\.py"), "<cell>"))
+    rules.append((re.compile(re.escape(temp) + r"/(tmp[\w-]+)"), r"<tmp>/\1"))
+    # Python's own library, wherever this Python lives (/usr/lib/python3.11/...)
+    stdlib = os.path.dirname(os.__file__)
+    rules.append((re.compile(re.escape(stdlib) + r"(?=/)"), f"<python{sys.version_info[0]}.{sys.version_info[1]}>"))
+    return rules
+
+
+def scrub(text, rules):
+    for pattern, replacement in rules:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def scrub_machine_paths(app, doctree, docname):
+    """Rewrite the build machine's paths in every output and code block of the page."""
+    from docutils import nodes
+    rules = machine_paths(app.srcdir)
+    for block in list(doctree.findall(nodes.literal_block)):
+        for text in list(block.findall(nodes.Text)):
+            new = scrub(str(text), rules)
+            if new != str(text):
+                text.parent.replace(text, nodes.Text(new))
+    for raw in doctree.findall(nodes.raw):
+        if raw.get("format") == "html":
+            new = scrub(raw.astext(), rules)
+            if new != raw.astext():
+                raw.children = [nodes.Text(new)]
+
+
+def add_templates(app, config):
+    # before the theme's own: Sphinx searches templates_path first
+    config.templates_path.insert(0, str(HERE / "templates"))
+
+
+def add_static_path(app):
+    path = str(HERE / "static")
+    if path not in app.config.html_static_path:
+        app.config.html_static_path.append(path)
+
+
+def lang_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """{lang}`zh-CN:张量`: text in another language than the page's, with its lang attribute
+    (docutils writes a class language-X as lang="X")."""
+    from docutils import nodes
+    code, _, words = text.partition(":")
+    if not words or not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]+)*", code):
+        message = inliner.reporter.error(f"{{lang}} needs 'code:text', got {text!r}", line=lineno)
+        return [inliner.problematic(rawtext, rawtext, message)], [message]
+    return [nodes.inline(words, words, classes=[f"language-{code.lower()}"])], []
+
+
+def setup(app):
+    app.connect("config-inited", add_templates)
+    app.connect("builder-inited", add_static_path)
+    app.add_css_file("a11y.css")
+    app.add_role("lang", lang_role)
+    app.connect("doctree-resolved", scrub_machine_paths)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
