@@ -66,5 +66,7 @@ def test_paths_are_rewritten_relative_to_the_lesson():
     assert a11y.scrub(cell, rules) == "<cell>:3: UserWarning: x"
     assert a11y.scrub(f"{home}/.keras/datasets/fashion-mnist", rules) == "~/.keras/datasets/fashion-mnist"
     assert a11y.scrub(f"{os.path.realpath(ROOT)}/book/x.md", rules) == "./book/x.md"
+    saved = f"Saved artifact at '{os.path.realpath(tempfile.gettempdir())}/tmps2128z74/fashion_mnist_savedmodel'"
+    assert a11y.scrub(saved, rules) == "Saved artifact at '<tmp>/fashion_mnist_savedmodel'"
     scrubbed = a11y.scrub(f"{os.path.realpath(sys.prefix)}/lib/python3.11/site-packages/keras/x.py", rules)
     assert machine_path_pattern().search(scrubbed) is None, scrubbed

@@ -293,9 +293,11 @@ def axe_script():
 
 
 def site_pages():
-    """Every page of both sites, as paths relative to the site: the chapters and the site's index."""
+    """Every page of both sites, as paths relative to the site: the site's index, the chapters,
+    the search and index pages."""
     pages = [path.relative_to(SITE).as_posix() for lang in ("en", "zh")
-             for path in sorted((SITE / lang / "book").glob("*/*.html"))]
+             for path in [*sorted((SITE / lang / "book").glob("*/*.html")), SITE / lang / "search.html",
+                          SITE / lang / "genindex.html"]]
     return ["index.html", *pages]
 
 

@@ -1,6 +1,6 @@
 """Every reader can read the book: fixes to the theme's markup and to the executed outputs.
 
-- Templates (book/_ext/templates, searched before the theme's): the sidebar's search field names
+- Templates (book/_ext/templates, searched before the theme's components): the sidebar's search field names
   itself by its visible text ("Search Ctrl+K"), not by an aria-label that leaves out part of what
   is shown (axe-core's label-content-name-mismatch, WCAG 2.5.3).
 - Style sheet (book/_ext/static/a11y.css): one search control visible at a time, code and outputs
@@ -11,6 +11,8 @@
 - Outputs: paths of the machine that built the book (its home folder, the book's folder, the
   virtual environment, a kernel's temporary files) are written relative to the lesson, as a
   student's own run would show them (~/.keras/datasets, .venv/lib/..., <cell>).
+- Figures: the notebooks run with the book's matplotlib defaults (book/_ext/matplotlibrc: text
+  sized for the column, the colour-blind-safe Okabe-Ito colours).
 - lang attributes: a page's text in the other language ({lang}`zh-CN:张量`) is marked up for
   screen readers (and for fonts) with the language it is in.
 """
@@ -37,7 +39,7 @@ def machine_paths(root):
             rules.append((re.compile(re.escape(path) + r"(?=/|\b)"), replacement))
     # a kernel's cell files (/tmp/ipykernel_123/456.py) and temporary folders (/tmp/tmpab12cd)
     rules.append((re.compile(re.escape(temp) + r"/ipykernel_\d+/\d+\.py"), "<cell>"))
-    rules.append((re.compile(re.escape(temp) + r"/(tmp[\w-]+)"), r"<tmp>/\1"))
+    rules.append((re.compile(re.escape(temp) + r"/tmp[\w-]+"), "<tmp>"))
     # Python's own library, wherever this Python lives (/usr/lib/python3.11/...)
     stdlib = os.path.dirname(os.__file__)
     rules.append((re.compile(re.escape(stdlib) + r"(?=/)"), f"<python{sys.version_info[0]}.{sys.version_info[1]}>"))
@@ -88,7 +90,14 @@ def lang_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     return [nodes.inline(words, words, classes=[f"language-{code.lower()}"])], []
 
 
+def book_matplotlib_style():
+    """The book's matplotlib defaults (book/_ext/matplotlibrc) for the notebooks this build runs:
+    their kernels inherit the environment."""
+    os.environ["MATPLOTLIBRC"] = str(HERE / "matplotlibrc")
+
+
 def setup(app):
+    book_matplotlib_style()
     app.connect("config-inited", add_templates)
     app.connect("builder-inited", add_static_path)
     app.add_css_file("a11y.css")
