@@ -263,7 +263,8 @@ def bar_legend(lang="en", fig=None):
     text = TEXT[lang]
     handles = [Patch(facecolor="red", edgecolor="white", hatch="////", label=text["predicted"]),
                Patch(facecolor="blue", label=text["true"])]
-    fig.legend(handles=handles, loc="outside upper center", ncols=2, fontsize=10, frameon=False)
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, fontsize=10,
+               frameon=False)
 
 
 def weights_grid(kernel, lang="en", units=32, columns=8):

@@ -83,10 +83,3 @@ def table(rows, headers, caption=""):
     """A table of `rows` (sequences of cells) under `headers`; see the module's docstring."""
     return Table(list(rows), list(headers), caption)
 
-
-def pad(text, width):
-    """`text` followed by spaces up to `width` display columns (unchanged if it is wider).
-
-    Kept for pages not yet moved to table(); it lines up only in a monospaced font."""
-    text = str(text)
-    return text + " " * max(0, width - display_width(text))

@@ -317,23 +317,22 @@ def axe_violations(browser):
             for v in results["violations"] for n in v["nodes"]]
 
 
-def set_width(browser, width):
+def set_width(browser, width, height=None):
     """A viewport `width` CSS pixels wide, as a phone or a desktop browser shows the page."""
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                            {"width": width, "height": 900 if width < 600 else 1000,
+                            {"width": width, "height": height or (900 if width < 600 else 1000),
                              "deviceScaleFactor": 1, "mobile": width < 600})
 
 
-def full_screenshot(browser, path, limit=16000):
-    """The whole page (up to `limit` px high) as a PNG."""
-    import base64
+def full_screenshot(browser, path, width, limit=16000):
+    """The whole page (up to `limit` px high) as a PNG `width` CSS pixels wide: the viewport is made
+    as tall as the page for the shot, then put back."""
     height = min(limit, browser.execute_script("return document.documentElement.scrollHeight"))
-    width = browser.execute_script("return document.documentElement.clientWidth")
-    shot = browser.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
+    set_width(browser, width, height)
+    browser.execute_script("window.scrollTo(0, 0)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(base64.b64decode(shot["data"]))
+    path.write_bytes(browser.get_screenshot_as_png())
+    set_width(browser, width)
 
 
 def page_width_problems(browser):
@@ -393,7 +392,7 @@ def test_every_page_passes_axe_and_fits_a_phone(server, browser):
                     alts += [(page, problem) for problem in alt_problems(browser, lang)]
                 else:
                     widths += [(page, problem) for problem in page_width_problems(browser)]
-                full_screenshot(browser, SCREENS / f"{name}_{width}.png")
+                full_screenshot(browser, SCREENS / f"{name}_{width}.png", width)
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     from collections import Counter

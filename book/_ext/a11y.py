@@ -101,6 +101,7 @@ def setup(app):
     app.connect("config-inited", add_templates)
     app.connect("builder-inited", add_static_path)
     app.add_css_file("a11y.css")
+    app.add_js_file("a11y.js")
     app.add_role("lang", lang_role)
     app.connect("doctree-resolved", scrub_machine_paths)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
