@@ -258,19 +258,17 @@ def character_padded_columns(source):
 def test_printed_columns_are_padded_by_display_width(chapter):
     nb = jupytext.read(ROOT / "book" / chapter / "zh.md")
     found = [hit for cell in nb.cells if cell.cell_type == "code" for hit in character_padded_columns(cell.source)]
-    assert found == [], f"{chapter}: use course.text.pad(text, width) instead of {found}"
+    assert found == [], f"{chapter}: use course.text.table(rows, headers) instead of {found}"
 
 
 def test_padding_counts_display_columns():
-    from course.text import display_width, pad
+    from course.text import display_width, table
     assert character_padded_columns('print(f"{name:12s} {accuracy:.3f} {x:8} {y:<10}")') == \
         ["{name:12s}", "{x:8}", "{y:<10}"]
-    assert character_padded_columns('print(f"{pad(name, 12)} {loss:8.3f}")') == []
+    assert character_padded_columns('table(rows, headers=["类别", "准确率"])') == []
     assert display_width("T恤/上衣") == 8 and display_width("Ankle boot") == 10
-    assert pad("运动鞋", 8) == "运动鞋  " and pad("Sneaker", 8) == "Sneaker "
-    assert pad("太长的名字", 4) == "太长的名字"
-    column = [pad(name, 12) + "|" for name in ("运动鞋", "T恤/上衣", "Sneaker")]
-    assert len({display_width(line) for line in column}) == 1
+    lines = str(table([("运动鞋", "0.9"), ("T恤/上衣", "0.8"), ("Sneaker", "0.7")], ["类别", "准确率"])).splitlines()
+    assert len({display_width(line) for line in lines}) == 1, lines
 
 
 # --- stale translations -----------------------------------------------------------------------
