@@ -72,7 +72,7 @@ TEXT = {
         "predicted": "预测类别（红色，带斜线）",
         "true": "真实类别（蓝色）",
         "right": "✓",
-        "wrong": "✗",
+        "wrong": "×",  # Noto Sans CJK has no ✗ (U+2717); × is the usual cross in Chinese text
         "unit": "单元 {unit}",
         "weight_scale": "权重（相对于该单元的最大值）：\n蓝色让单元的和变小，红色让它变大",
     },
