@@ -250,6 +250,8 @@ def mark_bars(predictions_array, true_label, ax=None):
     predicted = int(np.argmax(predictions_array))
     bars[predicted].set_hatch("////")
     bars[predicted].set_edgecolor("white")
+    if hasattr(bars[predicted], "set_hatchcolor"):  # matplotlib 3.10+: set_color() also set the hatch's
+        bars[predicted].set_hatchcolor("white")
     for number, tick in enumerate(ax.get_xticklabels()):
         if number == int(true_label):
             tick.set_fontweight("bold")
