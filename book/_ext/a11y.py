@@ -3,6 +3,7 @@
 - Templates (book/_ext/templates, searched before the theme's components): the sidebar's search field names
   itself by its visible text ("Search Ctrl+K"), not by an aria-label that leaves out part of what
   is shown (axe-core's label-content-name-mismatch, WCAG 2.5.3).
+- myst-nb's toggles of hidden outputs are named by their visible text ("Show code cell output").
 - Style sheet (book/_ext/static/a11y.css): one search control visible at a time, code and outputs
   wrapped to the column instead of cut off, wide tables scrolling inside their own box instead of
   being squeezed, figures never wider than the column, outputs of one cell (model.summary()'s
@@ -68,6 +69,13 @@ def scrub_machine_paths(app, doctree, docname):
                 raw.children = [nodes.Text(new)]
 
 
+def name_toggles_by_their_text(app, pagename, templatename, context, doctree):
+    """myst-nb's hide-output toggles (<summary aria-label="Toggle hidden content">Show code cell
+    output</summary>) named by what they show instead (label-content-name-mismatch, WCAG 2.5.3)."""
+    if "body" in context:
+        context["body"] = context["body"].replace(' aria-label="Toggle hidden content"', "")
+
+
 def add_templates(app, config):
     # before the theme's own: Sphinx searches templates_path first
     config.templates_path.insert(0, str(HERE / "templates"))
@@ -104,4 +112,5 @@ def setup(app):
     app.add_js_file("a11y.js")
     app.add_role("lang", lang_role)
     app.connect("doctree-resolved", scrub_machine_paths)
+    app.connect("html-page-context", name_toggles_by_their_text)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
