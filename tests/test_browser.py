@@ -363,8 +363,8 @@ def alt_problems(browser, lang):
           const alt = (img.getAttribute('alt') || '').trim();
           const name = img.getAttribute('src').split('/').pop();
           if (!alt) problems.push('no alt text: ' + name);
-          else if (/^[^\\s]*[\\/\\\\]/.test(alt) || /\\.(png|svg|jpe?g|gif|webp)\\b/i.test(alt) ||
-                   alt.includes('_images'))
+          else if (/^(\\.\\.?\\/|\\/|[a-z]+:\\/\\/)/i.test(alt) || /^[\\w.\\/\\\\-]+$/.test(alt) ||
+                   /\\.(png|svg|jpe?g|gif|webp)\\b/i.test(alt) || alt.includes('_images'))
             problems.push('alt text is a path or file name: ' + alt);
           else if (alt.length < 20) problems.push('alt text too short: ' + alt);
           else if ((arguments[0] === 'zh') !== /{CJK}/.test(alt))
