@@ -228,8 +228,13 @@ def typography_problems(text):
 
 def lint(root=ROOT):
     terms = load()
-    problems = [f"{name}: {variant} -> {chosen} ({context})"
-                for name, text in chinese_texts(root) for variant, chosen, context in rejected_uses(text, terms)]
+    return [f"{name}: {variant} -> {chosen} ({context})"
+            for name, text in chinese_texts(root) for variant, chosen, context in rejected_uses(text, terms)]
+
+
+def typography_lint(root=ROOT):
+    """The typography rules' findings on the book's Chinese pages."""
+    problems = []
     for path in sorted((root / "book").glob("*/zh.md")):
         for rule, instead, context in typography_problems(path.read_text(encoding="utf-8")):
             problems.append(f"{path.relative_to(root).as_posix()}: {rule} -> {instead} ({context})")
@@ -239,7 +244,7 @@ def lint(root=ROOT):
 def main(argv=None):
     args = sys.argv[1:] if argv is None else argv
     if "--lint" in args:
-        problems = lint()
+        problems = lint() + typography_lint()
         print("\n".join(problems) if problems else "no rejected variants")
         return 1 if problems else 0
     if "--check" in args:
