@@ -39,7 +39,7 @@ def loss_down(handovers, inputs, lang):
     # weights still follow it (weights trained from any other start do not)
     follows = np.corrcoef(after[0].ravel(), start[0].ravel())[0, 1]
     assert follows > 0.5, say("train_not_given_model", lang)
-    images, labels = training_images(inputs.train_indices())
+    images, labels = training_images(inputs.train_indices(), download=False)
     first = numpy_model.cross_entropy(start, images, labels)
     last = numpy_model.cross_entropy(after, images, labels)
     assert last < first, say("train_loss", lang, first=round(first, 4), last=round(last, 4))
