@@ -110,8 +110,6 @@ def test_rejected_variant_is_caught(tmp_path):
     assert terminology.rejected_uses("写 `activation='relu'` 即可", TERMS) == []
 
 
-@pytest.mark.xfail(strict=True, reason="chapters 07-15 as rewritten for issue 17 still break the rules "
-                   "(italic Chinese, 6 万, 48000): fix the pages, then remove this mark")
 def test_chinese_pages_follow_the_typography_rules():
     found = terminology.typography_lint()
     assert found == [], "Chinese typography (tools/terminology.py TYPOGRAPHY):\n" + "\n".join(found)
