@@ -77,7 +77,8 @@ def output_problems(html):
     problems = []
     for path in sorted(html.glob("book/**/*.html")):
         page = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-        for output in page.select("div.output.stderr, div.output.traceback, div.output.error"):
+        # a div when the output is highlighted, a plain pre when myst-nb has no lexer for it
+        for output in page.select(".output.stderr, .output.traceback, .output.error"):
             cell = output.find_parent("div", class_="cell")
             if cell and "tag_raises-exception" in cell["class"]:
                 continue
