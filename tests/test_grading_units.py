@@ -300,7 +300,7 @@ def test_box_kills_what_it_started_when_it_ends(tmp_path):
 def test_box_has_no_network(tmp_path):
     server = socket.create_server(("127.0.0.1", 0))
     port = server.getsockname()[1]
-    script = f"{shutil.which('python3') or sys.executable} -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 3); print('reached')\""
+    script = f"{sys.executable} -c \"import socket; socket.create_connection(('127.0.0.1', {port}), 3); print('reached')\""
     _, said = _in_box(tmp_path, script)
     server.close()
     assert "reached" not in said
@@ -324,6 +324,90 @@ def test_box_caps_disk_and_wall_clock(tmp_path):
     assert "File size limit exceeded" in said, said
     outcome, _ = _in_box(tmp_path, "sleep 60", seconds=2)
     assert outcome.exit_code is None
+
+
+@needs_bwrap
+def test_box_sets_its_limits_before_the_student_runs(tmp_path):
+    """Address space, file size, open files and core dumps are limited in the box (a wrong limit,
+    or none, shows a different number), and a process that asks for more memory than it may have
+    gets a MemoryError."""
+    _, said = _in_box(tmp_path, "ulimit -v; ulimit -f; ulimit -n; ulimit -c", memory_gb=1, disk_gb=0.5, open_files=77)
+    assert said.split() == [str(1024 ** 2), str(1024 ** 2), "77", "0"], said
+    script = "python3 -c 'x = bytearray(600 * 1024 ** 2); print(\"allocated\")' 2>&1 | tail -1"
+    _, said = _in_box(tmp_path, script, memory_gb=0.4)
+    assert "MemoryError" in said and "allocated" not in said, said
+    _, said = _in_box(tmp_path, script, memory_gb=2)
+    assert "allocated" in said, said
+
+
+def test_no_python_runs_between_fork_and_exec(tmp_path, monkeypatch):
+    """The coordinator forks from a process with threads (workers, the gradebook writer): Python
+    code in the child before exec (a ``preexec_fn``) can wait forever for a lock another thread
+    held at the fork, and ``Popen`` waits with it. The box is started without one."""
+    import subprocess
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def popen(argv, **options):
+        seen.update(options, argv=argv)
+        raise Stop
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    monkeypatch.setattr(sandbox.ProcessCap, "__enter__", lambda self: self)
+    with pytest.raises(Stop):
+        sandbox.run(["true"], tmp_path, str(tmp_path), sandbox.Limits(), {}, tmp_path / "out", sandboxed=False)
+    assert seen.get("preexec_fn") is None and seen["start_new_session"] is True
+    assert seen["argv"][0] == "/bin/sh" and "--nproc=512" in seen["argv"]
+
+
+# A worker thread starts boxes while the coordinator's main thread multiplies matrices (the
+# accuracy judge, in nbgrader's process): with Python code run between fork and exec, OpenBLAS's
+# fork handler and the matrix product wait for each other forever (the demo hung this way in CI).
+SPAWN_WHILE_MULTIPLYING = """
+import os, subprocess, sys, threading, time
+import numpy as np
+from autograder.grading import sandbox
+done, spawned = threading.Event(), [0]
+def spawn():
+    while not done.is_set():
+        if sys.argv[1] == "box":
+            sandbox.run(["true"], ".", ".", sandbox.Limits(), {}, os.devnull, sandboxed=False)
+        else:
+            subprocess.run(["true"], preexec_fn=os.setsid)
+        spawned[0] += 1
+worker = threading.Thread(target=spawn, daemon=True)
+worker.start()
+images, weights = np.random.rand(2000, 784), np.random.rand(784, 128)
+end = time.monotonic() + 3
+while time.monotonic() < end:
+    images @ weights
+done.set()
+worker.join(30)
+print("spawned", spawned[0], "stuck" if worker.is_alive() else "done")
+"""
+
+
+def _spawn_while_multiplying(how, seconds):
+    import subprocess
+    try:
+        said = subprocess.run([sys.executable, "-c", SPAWN_WHILE_MULTIPLYING, how], capture_output=True,
+                              text=True, timeout=seconds, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return "hung"
+    return said.stdout.strip() + said.stderr[-500:]
+
+
+def test_boxes_start_while_the_coordinator_multiplies_matrices():
+    said = _spawn_while_multiplying("box", 60)
+    assert said.startswith("spawned") and said.endswith("done"), said
+
+
+@pytest.mark.slow
+def test_python_between_fork_and_exec_hangs_the_coordinator():
+    """The check above can fail: the same run with a preexec_fn hangs."""
+    said = _spawn_while_multiplying("preexec", 20)
+    assert said == "hung" or said.endswith("stuck"), said
 
 
 def test_grade_refuses_without_a_box(tmp_path, monkeypatch, capsys):

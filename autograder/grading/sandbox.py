@@ -10,7 +10,7 @@ mounts: see autograder/GRADING.md.
 """
 
 import os
-import resource
+import shlex
 import shutil
 import signal
 import subprocess
@@ -58,6 +58,12 @@ class SandboxUnavailable(RuntimeError):
 
 def _bwrap():
     return shutil.which("bwrap")
+
+
+def _prlimit():
+    """util-linux's prlimit (every Debian/Ubuntu/Fedora system has it), or a name the shell will
+    report as missing."""
+    return shutil.which("prlimit") or "prlimit"
 
 
 def _paths_to_hide(course):
@@ -158,14 +164,21 @@ class ProcessCap:
         except (TypeError, OSError, ValueError):
             return None
 
-    def enter_from_child(self):
-        """Called in the child between fork and exec."""
-        if self.cgroup:
-            (self.cgroup / "cgroup.procs").write_text(str(os.getpid()))
-            if self.memory_cgroup:
-                (self.memory_cgroup / "cgroup.procs").write_text(str(os.getpid()))
-        else:
-            resource.setrlimit(resource.RLIMIT_NPROC, (self.limit, self.limit))
+    def launcher(self, limits: "Limits"):
+        """The argv prefix that puts the box in this cap and under ``limits`` before it starts.
+
+        No Python runs between fork and exec (no ``preexec_fn``): the coordinator has threads (one
+        per worker, and the gradebook writer), and a forked child that needs a lock another thread
+        held at the fork waits forever, and ``Popen`` with it. So a shell writes its own PID into
+        the cgroups, then execs util-linux's ``prlimit``, which sets the limits and execs the box."""
+        memory = int(limits.memory_gb * 1024 ** 3)
+        disk = int(limits.disk_gb * 1024 ** 3)
+        rlimits = [f"--as={memory}", f"--fsize={disk}", f"--nofile={limits.open_files}", "--core=0"]
+        if not self.cgroup:
+            rlimits.append(f"--nproc={self.limit}")
+        groups = " ".join(shlex.quote(str(g / "cgroup.procs")) for g in (self.cgroup, self.memory_cgroup) if g)
+        join = f'for procs in {groups}; do echo $$ > "$procs" || exit 125; done; exec "$0" "$@"'
+        return ["/bin/sh", "-c", join, _prlimit(), *rlimits, "--"]
 
     def kill_all(self):
         if not self.cgroup:
@@ -189,19 +202,6 @@ class ProcessCap:
                     group.rmdir()
                 except OSError:
                     pass
-
-
-def _preexec(limits: Limits, cap: ProcessCap):
-    def apply():
-        os.setsid()
-        memory = int(limits.memory_gb * 1024 ** 3)
-        disk = int(limits.disk_gb * 1024 ** 3)
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (disk, disk))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        cap.enter_from_child()
-    return apply
 
 
 def _tree_rss(process):
@@ -243,8 +243,9 @@ def run(argv, staging, course, limits: Limits, env, stdout_path, sandboxed=True)
     full = command(argv, staging, course, limits) if sandboxed else argv
     peak = 0
     with ProcessCap(limits.processes) as cap, open(stdout_path, "wb") as out:
-        process = subprocess.Popen(full, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, cwd=staging, preexec_fn=_preexec(limits, cap))
+        process = subprocess.Popen([*cap.launcher(limits), *full], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=staging,
+                                   start_new_session=True)
         watched = psutil.Process(process.pid)
         deadline = time.monotonic() + limits.seconds
         code = None
@@ -270,6 +271,9 @@ def problem(course="."):
     """Why a box cannot be built on this machine, or None when it can."""
     if _bwrap() is None:
         return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
+    if shutil.which("prlimit") is None:
+        return ("util-linux's prlimit is not installed (it sets each box's limits; Debian/Ubuntu: "
+                "`sudo apt-get install util-linux`)")
     probe = subprocess.run(command(["true"], "/", course, Limits()), capture_output=True, text=True, timeout=60)
     if probe.returncode != 0:
         said = probe.stderr.strip()[-300:]
