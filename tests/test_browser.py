@@ -403,6 +403,28 @@ def test_every_page_passes_axe_and_fits_a_phone(server, browser):
     assert widths == [], "\n".join(map(str, widths))
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_stale_twin_note_is_readable(server, browser, lang):
+    """The note a page shows while its twin changed (book/_ext/twins.py) passes axe: planted into a
+    page as the build writes it, since an aligned book has none. With the theme's link colour, as
+    the note had before twins.css gave its link the text colour, axe finds the contrast too low."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("book_ext_twins", ROOT / "book" / "_ext" / "twins.py")
+    twins = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(twins)
+    text, link = twins.STALE[lang]
+    browser.get(f"{server}/{lang}/book/09_verify/{lang}.html")
+    wait_for_images(browser)
+    plant = """document.querySelector('p.twin-link').insertAdjacentHTML('afterend',
+        `<p class="twin-stale">${arguments[0]} <a class="reference external" href="#">${arguments[1]}</a>.</p>`);
+        document.querySelector('p.twin-stale a').style.color = arguments[2];"""
+    browser.execute_script(plant, text, link, "")
+    assert axe_violations(browser) == []
+    browser.execute_script("document.querySelector('p.twin-stale').remove()")
+    browser.execute_script(plant, text, link, "var(--pst-color-link)")
+    assert "color-contrast" in {rule for rule, _, _ in axe_violations(browser)}
+
+
 def test_accessibility_checks_can_fail(server, browser):
     """Planted faults are caught: a button whose aria-label leaves out its visible text, grey text
     on grey, a picture whose alt text is its path, one with none, an English alt text on a Chinese
