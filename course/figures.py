@@ -114,7 +114,35 @@ def text_sizes(fig, column_inches=COLUMN_INCHES):
 
 def too_small(fig, column_inches=COLUMN_INCHES, minimum=MIN_POINTS):
     """The texts of `fig` shown smaller than `minimum` points at the column's width."""
-    return {text: round(size, 1) for text, size in text_sizes(fig, column_inches).items() if size < minimum - 1e-6}
+    return {text: round(float(size), 1) for text, size in text_sizes(fig, column_inches).items()
+            if size < minimum - 1e-6}
+
+
+def report_small_text(stream=None):
+    """From now on, whenever any figure is rendered (shown inline, saved), write to ``stream``
+    (stderr) which of its texts are shown below MIN_POINTS at the column's width. The book's build
+    fails on a chapter that writes to stderr, so every figure the book draws is measured at the
+    size it is shown. Written, not warned: Python shows a warning once per place, and every figure
+    must be named."""
+    from matplotlib.backend_bases import FigureCanvasBase
+    if getattr(FigureCanvasBase.print_figure, "reports_small_text", False):
+        return
+    show = FigureCanvasBase.print_figure
+
+    def print_figure(canvas, *args, **kwargs):
+        small = too_small(canvas.figure)
+        if small:
+            import sys
+            texts = sorted(small.items(), key=lambda item: item[1])
+            named = ", ".join(f"{text!r} {size:.1f} pt" for text, size in texts[:6])
+            print(f"figure text below {MIN_POINTS} pt at the {COLUMN_INCHES:g}-inch column "
+                  f"(figure {canvas.figure.get_figwidth():g} × {canvas.figure.get_figheight():g} in): "
+                  f"{named}{' and more' if len(texts) > 6 else ''}; draw it at most "
+                  f"{COLUMN_INCHES:g} inches wide or enlarge the text",
+                  file=stream or sys.stderr)
+        return show(canvas, *args, **kwargs)
+    print_figure.reports_small_text, print_figure.original = True, show
+    FigureCanvasBase.print_figure = print_figure
 
 
 # --- the two diagrams ----------------------------------------------------------------------------

@@ -82,13 +82,3 @@ class Table:
 def table(rows, headers, caption=""):
     """A table of `rows` (sequences of cells) under `headers`; see the module's docstring."""
     return Table(list(rows), list(headers), caption)
-
-
-
-def pad(text, width):
-    """`text` followed by spaces up to `width` display columns (unchanged if it is wider).
-
-    Still used by chapters 07, 07b, 11 and 12; table() is the replacement (issue 18): a real table
-    in the page, which lines up in any font and reads as a table to a screen reader."""
-    text = str(text)
-    return text + " " * max(0, width - display_width(text))

@@ -50,6 +50,35 @@ def test_legibility_check_can_fail():
     plt.close(fig)
 
 
+def test_the_book_reports_every_figure_with_small_text():
+    """course.setup_matplotlib (the book's) reports each rendered figure whose text is too small
+    (the build fails on stderr); a figure at the column's width passes, the student package's
+    set-up does not measure at all."""
+    import io
+
+    import fashion_mnist_student
+    from matplotlib.backend_bases import FigureCanvasBase
+    reported = io.StringIO()
+    show = FigureCanvasBase.print_figure
+    try:
+        FigureCanvasBase.print_figure = getattr(show, "original", show)  # afresh, whatever ran before
+        fashion_mnist_student.setup_matplotlib("en")
+        assert not getattr(FigureCanvasBase.print_figure, "reports_small_text", False)
+        figures.report_small_text(reported)
+        for width, label in [(12, "wide"), (7, "column"), (10, "also wide")]:
+            fig = plt.figure(figsize=(width, 3))
+            plt.plot([0, 1])
+            plt.title(label)
+            fig.savefig(io.BytesIO(), format="png")
+            plt.close(fig)
+    finally:
+        FigureCanvasBase.print_figure = show
+    said = reported.getvalue().splitlines()
+    # tick labels of 10 pt at 7/12 and 7/10 of their size; the 7-inch figure is not named
+    assert len(said) == 2 and "'0.0' 5.8 pt" in said[0] and "'0.0' 7.0 pt" in said[1], said
+    assert "12 × 3 in" in said[0] and "at most 7 inches wide" in said[0]
+
+
 def test_diagrams_are_shown_as_svg(monkeypatch):
     shown = []
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
