@@ -15,7 +15,7 @@ _FROM_DATA = ("DataError", "load_data")
 def setup_matplotlib(lang="en"):
     """The student package's set-up (the CJK font first on Chinese pages), and, for the book, a
     message on stderr for every figure whose text is shown below 9 pt in the page's column
-    (course.figures.report_small_text): the book's build fails on it."""
+    (course.figures.report_small_text): the book's build fails on it (a "warning" on stderr)."""
     _student_setup_matplotlib(lang)
     from .figures import report_small_text
     report_small_text()

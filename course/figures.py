@@ -135,7 +135,7 @@ def report_small_text(stream=None):
             import sys
             texts = sorted(small.items(), key=lambda item: item[1])
             named = ", ".join(f"{text!r} {size:.1f} pt" for text, size in texts[:6])
-            print(f"figure text below {MIN_POINTS} pt at the {COLUMN_INCHES:g}-inch column "
+            print(f"warning: figure text below {MIN_POINTS} pt at the {COLUMN_INCHES:g}-inch column "
                   f"(figure {canvas.figure.get_figwidth():g} × {canvas.figure.get_figheight():g} in): "
                   f"{named}{' and more' if len(texts) > 6 else ''}; draw it at most "
                   f"{COLUMN_INCHES:g} inches wide or enlarge the text",

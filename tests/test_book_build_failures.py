@@ -53,11 +53,19 @@ def test_a_failing_cell_fails_the_build_unless_tagged(tmp_path):
     assert "ZeroDivisionError" not in result.stderr  # the tagged cell is allowed to fail
 
 
-def test_missing_glyphs_and_broken_references_fail_every_time(tmp_path):
+def test_missing_glyphs_broken_references_and_small_figure_text_fail_every_time(tmp_path):
+    """... and a figure whose text would be shown below 9 pt in the column (course.setup_matplotlib
+    measures every figure the book renders) is named with its size; one at the column's width is not."""
+    figure = ("import course\ncourse.setup_matplotlib('en')\n"
+              "for width, title in ((7, 'fits'), (12, 'too wide')):\n"
+              "    plt.figure(figsize=(width, 3))\n    plt.title(title)\n    plt.show()\n")
     scratch_book(tmp_path, "# Chapter\n\nSee {ref}`no-such-label`.\n\n```{code-cell} ipython3\n"
-                           "import matplotlib.pyplot as plt\nplt.title('训练')\nplt.show()\n```\n")
+                           f"import matplotlib.pyplot as plt\n{figure}```\n\n```{{code-cell}} ipython3\n"
+                           "plt.title('训练')\nplt.show()\n```\n")
     for attempt in (1, 2):  # a rerun with nothing changed must not pass quietly
         result = build(tmp_path)
         assert result.returncode != 0, attempt
         assert "missing from font" in result.stderr, attempt
         assert "no-such-label" in result.stderr, attempt
+        assert "figure text below 9 pt at the 7-inch column (figure 12 × 3 in)" in result.stderr, result.stderr[-3000:]
+        assert "(figure 7 × 3 in)" not in result.stderr
