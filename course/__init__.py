@@ -6,19 +6,9 @@ install from the course bundle; this package re-exports them and adds the instru
 provisioning the data (course.data) and the reference solution (course.reference).
 """
 
-from fashion_mnist_student import CLASS_NAMES, LANGUAGES, class_names
-from fashion_mnist_student import setup_matplotlib as _student_setup_matplotlib
+from fashion_mnist_student import CLASS_NAMES, LANGUAGES, class_names, setup_matplotlib
 
 _FROM_DATA = ("DataError", "load_data")
-
-
-def setup_matplotlib(lang="en"):
-    """The student package's set-up (the CJK font first on Chinese pages), and, for the book, a
-    message on stderr for every figure whose text is shown below 9 pt in the page's column
-    (course.figures.report_small_text): the book's build fails on it (a "warning" on stderr)."""
-    _student_setup_matplotlib(lang)
-    from .figures import report_small_text
-    report_small_text()
 
 
 def __getattr__(name):

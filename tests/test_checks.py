@@ -256,16 +256,23 @@ def test_predictions_shape():
 
 # --- accuracy ---
 
-def test_threshold_is_below_every_correct_run_and_above_every_weak_one():
+def test_every_correct_run_is_passed_or_re_checked_and_no_weak_one_passes():
     """calibration.json from the fairness benchmark (autograder/calibrate.py): every measured
-    correct run reaches the threshold, no measurable weak run does."""
+    correct run reaches the threshold or lands in the re-checked band below it (never below the
+    band), no measurable weak run reaches the threshold, and the benchmark ran its full plan."""
     import json
     from autograder.threshold import CALIBRATION
     calibration = json.loads(CALIBRATION.read_text())
     variants = calibration["variants"]
-    assert sum(v["runs"] for v in variants if v["correct"]) >= 20
-    assert calibration["threshold"] <= min(v["minimum"] for v in variants if v["correct"])
-    assert calibration["threshold"] > max(v["maximum"] for v in variants if not v["correct"] and v["measurable"])
+    assert calibration["benchmark"]["complete"]
+    assert all(v["runs"] >= 20 for v in variants if v["correct"] and v["variant"] != "tf_keras_float32")
+    assert sum(1 for v in variants if not v["correct"] and v["runs"] >= 10) >= 4
+    threshold, band = calibration["threshold"], calibration["borderline_band"]
+    assert threshold - band <= min(v["minimum"] for v in variants if v["correct"])
+    assert threshold > max(v["maximum"] for v in variants if not v["correct"] and v["measurable"])
+    assert all(rate <= calibration["false_fail_target"]
+               for name, rate in calibration["two_stage"].items()
+               if next(v for v in variants if v["variant"] == name)["correct"])
 
 
 def _handed_over(model, tmp_path, monkeypatch):

@@ -51,9 +51,9 @@ def test_legibility_check_can_fail():
 
 
 def test_the_book_reports_every_figure_with_small_text():
-    """course.setup_matplotlib (the book's) reports each rendered figure whose text is too small
-    (the build fails on stderr); a figure at the column's width passes, the student package's
-    set-up does not measure at all."""
+    """report_small_text (run first in every book kernel: book/_ext/kernel_startup.py) reports each
+    rendered figure whose text is too small (the build fails on the warning); a figure at the
+    column's width passes; the student package's set-up measures nothing."""
     import io
 
     import fashion_mnist_student
@@ -65,6 +65,7 @@ def test_the_book_reports_every_figure_with_small_text():
         fashion_mnist_student.setup_matplotlib("en")
         assert not getattr(FigureCanvasBase.print_figure, "reports_small_text", False)
         figures.report_small_text(reported)
+        assert "warning: figure text" not in reported.getvalue()
         for width, label in [(12, "wide"), (7, "column"), (10, "also wide")]:
             fig = plt.figure(figsize=(width, 3))
             plt.plot([0, 1])

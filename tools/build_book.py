@@ -156,18 +156,28 @@ def main(argv=None):
         return build_site("--fresh" in argv, serial="--serial" in argv)
 
 
+def kernel_ipython_dir():
+    """An IPython directory for the book's kernels, whose one startup file is book/_ext's
+    kernel_startup.py (it measures every figure's text); returned as the environment to build in."""
+    startup = BUILD / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "book" / "_ext" / "kernel_startup.py", startup / "00-book-kernel.py")
+    return {"IPYTHONDIR": str(BUILD / "ipython")}
+
+
 def build_site(fresh, serial=False):
+    kernel = kernel_ipython_dir()
     if fresh:  # Sphinx forgets its pages; executed notebooks stay in the jupyter cache
         for lang in BUILDS:
             shutil.rmtree(BUILD / lang / "_build" / ".doctrees", ignore_errors=True)
     built = {}
     if serial:  # as before: stop at the first language that fails
         for lang in BUILDS:
-            built[lang] = build(lang, thread_env(1))  # the same pools as at once: the same numbers
+            built[lang] = build(lang, {**thread_env(1), **kernel})  # the same pools as at once: the same numbers
             if built[lang] is None:
                 return 1
     else:  # both at once; each reports its own result, and a failure of either fails the build
-        env = thread_env(len(BUILDS))
+        env = {**thread_env(len(BUILDS)), **kernel}
         with ThreadPoolExecutor(len(BUILDS)) as pool:
             futures = {lang: pool.submit(build, lang, env) for lang in BUILDS}
             built = {lang: future.result() for lang, future in futures.items()}
