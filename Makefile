@@ -18,11 +18,11 @@ setup:            ## system packages, .venv with pinned packages, Fashion-MNIST,
 data:             ## copy Fashion-MNIST where Keras looks, then verify it
 	python -m course.data provision
 
-test:             ## the whole test suite (builds the book, runs nbgrader, trains for real)
-	python -m pytest
+test:             ## the whole test suite (builds the book, runs nbgrader, trains for real), on two workers
+	python -m pytest -n 2 --dist loadgroup
 
-test-fast:        ## the unit layer only (about two minutes): state, fingerprints, preprocessors, checks, the box
-	python -m pytest -m "not slow"
+test-fast:        ## the unit layer only (about a minute on two workers): state, fingerprints, preprocessors, checks, the box
+	python -m pytest -n 2 --dist loadgroup -m "not slow"
 
 book:             ## English and Chinese sites in _build/site (cached execution)
 	python tools/build_book.py
