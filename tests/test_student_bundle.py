@@ -227,7 +227,8 @@ def test_visible_cells_show_no_value_and_no_stderr_for_correct_work(reference_na
         assert error is None, (grade_id, error)
         assert value is None and err == "", (grade_id, value, err)
         from autograder.threshold import threshold
-        assert out in ("", "(10000, 10)\n", f"threshold: {threshold():.3f}\n"), (grade_id, out)
+        stated = {"en": f"threshold: {threshold():.3f}\n", "zh": f"门槛：{threshold():.3f}\n"}[lang]
+        assert out in ("", "(10000, 10)\n", stated), (grade_id, out)
 
 
 def test_output_check_can_fail(reference_namespace):
