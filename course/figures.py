@@ -259,13 +259,23 @@ def training_step(images, probabilities, true_label, loss, class_names, lang="en
 
 # --- non-colour cues around the tutorial's plot helpers ------------------------------------------
 
+CAPTION_COLUMNS = 20  # wider captions ("T-shirt/top 58% (Ankle boot)") overflow a grid's picture
+
+
 def mark_caption(predictions_array, true_label, lang="en", ax=None):
-    """After plot_image: put ✓ (right) or ✗ (wrong) before the blue or red caption."""
+    """After plot_image: put ✓ (right) or ✗ (wrong) before the blue or red caption, and put its
+    "(true class)" on a line of its own when the caption is wider than a picture of a grid holds
+    at a legible size (CAPTION_COLUMNS display columns)."""
     import matplotlib.pyplot as plt
+
+    from .text import display_width
     ax = ax or plt.gca()
     right = int(np.argmax(predictions_array)) == int(true_label)
     label = ax.xaxis.label
-    ax.set_xlabel(f"{TEXT[lang]['right' if right else 'wrong']} {label.get_text()}", color=label.get_color())
+    text = f"{TEXT[lang]['right' if right else 'wrong']} {label.get_text()}"
+    if display_width(text) > CAPTION_COLUMNS and " (" in text:
+        text = "\n(".join(text.rsplit(" (", 1))
+    ax.set_xlabel(text, color=label.get_color())
 
 
 def mark_bars(predictions_array, true_label, ax=None):

@@ -100,6 +100,9 @@ def test_predictions_are_marked_by_more_than_colour():
     plt.xlabel("Dress 82% (Coat)", color="red")
     figures.mark_caption(PROBABILITIES, 4)
     assert plt.gca().get_xlabel().startswith("✗ ") and plt.gca().xaxis.label.get_color() == "red"
+    plt.xlabel("T-shirt/top 58% (Ankle boot)", color="red")  # wider than a grid's picture: two lines
+    figures.mark_caption(PROBABILITIES, 4)
+    assert plt.gca().get_xlabel() == "✗ T-shirt/top 58%\n(Ankle boot)"
     plt.subplot(1, 2, 2)
     plt.xticks(range(10))
     bars = plt.bar(range(10), PROBABILITIES, color="#777777")
