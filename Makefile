@@ -19,10 +19,10 @@ data:             ## copy Fashion-MNIST where Keras looks, then verify it
 	python -m course.data provision
 
 test:             ## the whole test suite (builds the book, runs nbgrader, trains for real), on two workers
-	python -m pytest -n 2 --dist loadgroup
+	python -m pytest -n 2 --dist loadfile
 
 test-fast:        ## the unit layer only (about a minute on two workers): state, fingerprints, preprocessors, checks, the box
-	python -m pytest -n 2 --dist loadgroup -m "not slow"
+	python -m pytest -n 2 --dist loadfile -m "not slow"
 
 book:             ## English and Chinese sites in _build/site (cached execution)
 	python tools/build_book.py

@@ -1,6 +1,7 @@
 """tools/build_book.py's check of the built pages, on small hand-made pages (fast)."""
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 import yaml
@@ -203,6 +204,27 @@ def test_both_languages_build_at_once_and_the_site_is_assembled(tmp_path, monkey
     started = max(float((times / f"{lang}.start").read_text()) for lang in ("en", "zh"))
     ended = min(float((times / f"{lang}.end").read_text()) for lang in ("en", "zh"))
     assert started < ended, "the two builds did not overlap"
+
+
+def test_a_rebuild_swaps_the_site_in_whole(tmp_path, monkeypatch):
+    """A reader of the site during a rebuild (a browser, a test on the other worker) finds the old
+    pages or the new ones: the old folder is removed only after the new one is in its place, and
+    a copy stopped halfway is cleared up by the next build. With the old rmtree-then-copy, the
+    check below sees no site while the old one is removed."""
+    fake_books(tmp_path, monkeypatch)
+    assert build_book.build_site(fresh=False) == 0
+    page = tmp_path / "_build" / "site" / "en" / "book" / "01_x" / "en.html"
+    (tmp_path / "_build" / "site" / "en.new").mkdir()  # a copy stopped halfway
+    seen = []
+    rmtree = build_book.shutil.rmtree
+
+    def watching_rmtree(path, *args, **kwargs):
+        seen.append((Path(path).name, page.is_file()))
+        return rmtree(path, *args, **kwargs)
+    monkeypatch.setattr(build_book.shutil, "rmtree", watching_rmtree)
+    assert build_book.build_site(fresh=False) == 0
+    assert ("en.old", True) in seen and all(present for name, present in seen if name.endswith(".old"))
+    assert sorted(p.name for p in page.parents[2].parent.iterdir() if p.is_dir()) == ["en", "zh"]
 
 
 def test_serial_builds_one_after_the_other(tmp_path, monkeypatch):

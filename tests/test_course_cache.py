@@ -2,6 +2,7 @@
 the training chapter's model is kept only when it is the reference model (fast: no training)."""
 
 import multiprocessing
+import sys
 import time
 
 import pytest
@@ -31,6 +32,10 @@ def _slow_entry(path, calls, seconds):
 
 def test_two_processes_at_once_compute_an_entry_once(cache):
     path, calls = cache / "entry.json", cache / "calls.txt"
+    # under pytest-xdist the worker's __main__ has no __spec__, which spawn reads; None: nothing to re-import
+    main = sys.modules["__main__"]
+    if not hasattr(main, "__spec__"):
+        main.__spec__ = None
     context = multiprocessing.get_context("spawn")
     with context.Pool(2) as pool:
         results = pool.starmap(_slow_entry, [(str(path), str(calls), 2)] * 2)

@@ -3,6 +3,7 @@ computed once, two builds asking at once share the work instead of one waiting f
 and the records come back typed (fast: no training, the computations are stand-ins)."""
 
 import multiprocessing
+import sys
 import time
 from pathlib import Path
 
@@ -38,6 +39,10 @@ def _ask(folder, log, seconds):
 
 def _computed_by(cache):
     log = cache / "log.txt"
+    # under pytest-xdist the worker's __main__ has no __spec__, which spawn reads; None: nothing to re-import
+    main = sys.modules["__main__"]
+    if not hasattr(main, "__spec__"):
+        main.__spec__ = None
     context = multiprocessing.get_context("spawn")
     with context.Pool(2) as pool:
         results = pool.starmap(_ask, [(str(cache), str(log), 0.5)] * 2)

@@ -156,6 +156,20 @@ def main(argv=None):
         return build_site("--fresh" in argv, serial="--serial" in argv)
 
 
+def replace_tree(source, target):
+    """Copy ``source`` to ``target``, replacing what is there with two renames, so that a reader of
+    the site (a browser open on it, a test on another worker) finds the old pages or the new ones,
+    never a half-copied folder."""
+    fresh, old = target.with_name(target.name + ".new"), target.with_name(target.name + ".old")
+    for leftover in (fresh, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.copytree(source, fresh)
+    if target.exists():
+        target.rename(old)
+    fresh.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def kernel_ipython_dir():
     """An IPython directory for the book's kernels, whose one startup file is book/_ext's
     kernel_startup.py (it measures every figure's text); returned as the environment to build in."""
@@ -185,8 +199,7 @@ def build_site(fresh, serial=False):
             return 1
     SITE.mkdir(parents=True, exist_ok=True)
     for lang, (html, _) in built.items():
-        shutil.rmtree(SITE / lang, ignore_errors=True)
-        shutil.copytree(html, SITE / lang)
+        replace_tree(html, SITE / lang)
     (SITE / "index.html").write_text(INDEX, encoding="utf-8")
     total = sum(seconds for _, seconds in built.values()) if serial else max(
         seconds for _, seconds in built.values())
