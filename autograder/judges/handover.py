@@ -1,36 +1,176 @@
-"""Reading what the kernel handed over, as data only: JSON and NumPy arrays without pickle.
+"""The one bounded reader of everything the kernel hands over: JSON and NumPy arrays, data only.
 
-Every limit here is a failure of that cell with a clear message, never a crash of the grader: the
-hand-over is written by code the student controls.
+Every file here was written by code the student controls, so nothing is read before it is known
+to be small: a regular file (``lstat``: no symlink followed), its size on disk, and for an .npz
+the member count and each member's uncompressed size from the zip's headers, then each member's
+.npy header (dtype and shape) before its data. An array's dtype must be a plain number (no
+objects, no pickle) and its declared size must be the member's size, so a deflate bomb (a small
+file that inflates to gigabytes) or a member that lies about its size is refused before it is
+inflated. JSON is size-capped and its nesting depth is counted before ``json.loads`` (a deep
+JSON must not reach Python's recursion limit). Every refusal is a ``HandoverProblem``: that
+cell's failure with a message in the student's language, never the grader's memory or a crash.
+
+Used for the probes' hand-overs (``read``/``Folder``), the accuracy weights and the re-check's
+weights and record (``read_weights``, ``read_json``: autograder/preprocessors/accuracy.py).
 """
 
 import json
+import re
+import stat
 import zipfile
 from pathlib import Path
 
 import numpy as np
+from fashion_mnist_student.probe_inputs import WEIGHT_SHAPES
 from fashion_mnist_student.probes import FOLDER
 
 from ..messages import say
 
-MAX_JSON = 512 * 1024
-MAX_ARRAYS_BYTES = 64 * 1024 ** 2
-MAX_ARRAYS = 64
+MAX_JSON = 512 * 1024                 # bytes of one JSON hand-over
+MAX_DEPTH = 32                        # nesting of JSON objects and lists
+MAX_ARRAYS_BYTES = 64 * 1024 ** 2     # uncompressed bytes of all arrays of one hand-over
+MAX_ARRAYS = 64                       # arrays in one hand-over
+NUMERIC_KINDS = "biuf"                # bool, int, unsigned, float: nothing else is data here
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
 class HandoverProblem(AssertionError):
-    """The hand-over of a cell is missing or malformed; str() is the student's message."""
+    """A hand-over is missing or malformed; ``message(lang)`` is the student's sentence and
+    str() the English one (or the language it was raised in)."""
+
+    def __init__(self, key, lang="en", **values):
+        self.key, self.values, self.lang = key, values, lang
+        super().__init__(say(key, lang, **values))
+
+    def message(self, lang="en"):
+        return say(self.key, lang, **self.values)
+
+
+def _malformed(detail, lang):
+    return HandoverProblem("probe_malformed", lang, detail=str(detail)[:200])
+
+
+def _checked_size(path, limit, lang, missing="probe_missing"):
+    """The size of the regular file ``path`` (not a symlink), refused above ``limit``."""
+    try:
+        status = Path(path).lstat()
+    except OSError:
+        raise HandoverProblem(missing, lang) from None
+    if not stat.S_ISREG(status.st_mode):
+        raise _malformed("not a regular file", lang)
+    if status.st_size > limit:
+        raise _malformed(f"too large: {status.st_size} bytes, at most {limit}", lang)
+    return status.st_size
+
+
+def json_depth(text):
+    """The nesting depth of JSON ``text`` (brackets outside strings), without parsing it."""
+    bare = _STRINGS.sub("", text)
+    steps = np.frombuffer(bare.encode("utf-8", "replace"), dtype=np.uint8)
+    change = (np.isin(steps, (ord("["), ord("{"))).astype(np.int64)
+              - np.isin(steps, (ord("]"), ord("}"))).astype(np.int64))
+    return int(np.cumsum(change).max(initial=0))
+
+
+def read_json(path, lang="en", max_bytes=MAX_JSON, max_depth=MAX_DEPTH):
+    """The JSON object in ``path``: at most ``max_bytes`` and ``max_depth`` deep."""
+    _checked_size(path, max_bytes, lang)
+    try:
+        text = Path(path).read_bytes()[:max_bytes].decode("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise _malformed(f"{type(error).__name__}: {error}", lang) from None
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise _malformed(f"JSON nested {depth} deep, at most {max_depth}", lang)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise _malformed(f"{type(error).__name__}: {error}", lang) from None
+    if not isinstance(data, dict):
+        raise _malformed("not a JSON object", lang)
+    return data
+
+
+def _member_array(archive, info, lang):
+    """One .npy member, its header checked against its size before any data is read."""
+    fmt = np.lib.format
+    with archive.open(info) as stream:
+        try:
+            version = fmt.read_magic(stream)
+            if version == (1, 0):
+                shape, fortran, dtype = fmt.read_array_header_1_0(stream, max_header_size=4096)
+            elif version in ((2, 0), (3, 0)):
+                shape, fortran, dtype = fmt.read_array_header_2_0(stream, max_header_size=4096)
+            else:
+                raise ValueError(f"npy version {version}")
+        except (ValueError, TypeError, SyntaxError, EOFError) as error:
+            raise _malformed(f"{info.filename}: {type(error).__name__}: {error}", lang) from None
+        if dtype.hasobject or dtype.kind not in NUMERIC_KINDS or dtype.fields is not None:
+            raise _malformed(f"{info.filename}: dtype {dtype} is not a plain number", lang)
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        if count < 0 or count * dtype.itemsize != info.file_size - stream.tell():
+            raise _malformed(f"{info.filename}: shape {shape} does not match its size", lang)
+        data = stream.read(count * dtype.itemsize + 1)
+    if len(data) != count * dtype.itemsize:
+        raise _malformed(f"{info.filename}: truncated", lang)
+    array = np.frombuffer(data, dtype=dtype, count=count).copy()
+    return array.reshape(shape[::-1]).T if fortran else array.reshape(shape)
+
+
+def read_arrays(path, lang="en", names=None, shapes=None, max_bytes=MAX_ARRAYS_BYTES,
+                max_members=MAX_ARRAYS):
+    """{name: array} of the .npz in ``path`` (as ``np.savez`` writes it), bounded before reading:
+    ``names`` the exact names required (if given), ``shapes`` {name: shape} each must have."""
+    _checked_size(path, max_bytes, lang)
+    arrays = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > max_members:
+                raise _malformed(f"{len(members)} arrays, at most {max_members}", lang)
+            total = sum(m.file_size for m in members)
+            if total > max_bytes:
+                raise _malformed(f"the arrays inflate to {total} bytes, at most {max_bytes}", lang)
+            for info in members:
+                name = info.filename[:-4] if info.filename.endswith(".npy") else None
+                if not name or name in arrays or info.is_dir():
+                    raise _malformed(f"member {info.filename[:60]!r}", lang)
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise _malformed(f"{info.filename}: compression {info.compress_type}", lang)
+                arrays[name] = _member_array(archive, info, lang)
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError) as error:
+        raise _malformed(f"{type(error).__name__}: {error}", lang) from None
+    if names is not None and sorted(arrays) != sorted(names):
+        raise _malformed(f"arrays {sorted(arrays)[:8]}, expected {sorted(names)[:8]}", lang)
+    for name, shape in (shapes or {}).items():
+        if name in arrays and tuple(arrays[name].shape) != tuple(shape):
+            raise _malformed(f"{name} has shape {tuple(arrays[name].shape)}, expected {tuple(shape)}", lang)
+    return arrays
+
+
+def read_weights(path, lang="en"):
+    """The weights w0..w3 of the lesson's model in ``path``, as float32 arrays of WEIGHT_SHAPES.
+    A missing file is ``acc_no_handover``, other shapes ``acc_architecture``."""
+    _checked_size(path, MAX_ARRAYS_BYTES, lang, missing="acc_no_handover")
+    arrays = read_arrays(path, lang)
+    weights = [arrays[f"w{i}"] for i in range(len(arrays)) if f"w{i}" in arrays]
+    if len(weights) != len(arrays):
+        raise _malformed(f"arrays {sorted(arrays)[:8]}, expected w0..w{len(WEIGHT_SHAPES) - 1}", lang)
+    got = [tuple(w.shape) for w in weights]
+    if got != [tuple(s) for s in WEIGHT_SHAPES]:
+        raise HandoverProblem("acc_architecture", lang, got=got, want=[tuple(s) for s in WEIGHT_SHAPES])
+    return [w.astype(np.float32) for w in weights]
 
 
 class Handover:
-    """One cell's hand-over: ``data`` (JSON) and named arrays, loaded on demand."""
+    """One cell's hand-over: ``data`` (JSON) and named arrays."""
 
     def __init__(self, grade_id, data, arrays, lang):
         self.grade_id, self.data, self._arrays, self.lang = grade_id, data, arrays, lang
 
     def array(self, name, dtype=None):
         if name not in self._arrays:
-            raise HandoverProblem(say("probe_malformed", self.lang, detail=f"no array {name!r}"))
+            raise _malformed(f"no array {name!r}", self.lang)
         array = self._arrays[name]
         return array.astype(dtype) if dtype else array
 
@@ -38,32 +178,11 @@ class Handover:
         return self.data.get(key, default) if isinstance(self.data, dict) else default
 
 
-def _regular(path):
-    return path.is_file() and not path.is_symlink()
-
-
 def read(folder, grade_id, lang="en"):
     """The hand-over of ``grade_id`` in ``folder`` (the notebook's folder)."""
     base = Path(folder) / FOLDER
-    text_path, arrays_path = base / f"{grade_id}.json", base / f"{grade_id}.npz"
-    if not (_regular(text_path) and _regular(arrays_path)):
-        raise HandoverProblem(say("probe_missing", lang))
-    if text_path.stat().st_size > MAX_JSON or arrays_path.stat().st_size > MAX_ARRAYS_BYTES:
-        raise HandoverProblem(say("probe_malformed", lang, detail="too large"))
-    try:
-        data = json.loads(text_path.read_text(encoding="utf-8"))
-        arrays = {}
-        with zipfile.ZipFile(arrays_path) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_ARRAYS or sum(m.file_size for m in members) > MAX_ARRAYS_BYTES:
-                raise ValueError("too many or too large arrays")
-        with np.load(arrays_path, allow_pickle=False) as loaded:
-            for name in loaded.files:
-                arrays[name] = loaded[name]
-    except (OSError, ValueError, UnicodeDecodeError, zipfile.BadZipFile, EOFError) as error:
-        raise HandoverProblem(say("probe_malformed", lang, detail=f"{type(error).__name__}: {error}"[:200])) from None
-    if not isinstance(data, dict):
-        raise HandoverProblem(say("probe_malformed", lang, detail="not a JSON object"))
+    data = read_json(base / f"{grade_id}.json", lang)
+    arrays = read_arrays(base / f"{grade_id}.npz", lang)
     return Handover(grade_id, data, arrays, lang)
 
 

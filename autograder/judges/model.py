@@ -4,6 +4,7 @@ import numpy as np
 
 from ..messages import say
 from . import numpy_model
+from .verdict import Failed, require
 
 EXPECTED = [("Flatten", None, None), ("Dense", 128, "relu"), ("Dense", 10, "linear")]
 
@@ -12,8 +13,8 @@ def output(handovers, inputs, lang):
     images = inputs.scaled_batch("model_output")
     got = handovers.get("test_build_model_output").array("output")
     want = (len(images), 10)
-    assert tuple(got.shape) == want, say("model_output", lang, given=images.shape, want=want, got=tuple(got.shape))
-    assert np.all(np.isfinite(got)), say("model_not_finite", lang)
+    require(tuple(got.shape) == want, "model_output", lang, given=images.shape, want=want, got=tuple(got.shape))
+    require(np.all(np.isfinite(got)), "model_not_finite", lang)
 
 
 def _describe(layer):
@@ -27,14 +28,12 @@ def layers(handovers, inputs, lang):
     described = [layer for layer in got.get("layers", []) if isinstance(layer, dict)]
     last = described[-1] if described else {}
     if last.get("class") == "Dense" and last.get("activation") not in (None, "linear"):
-        raise AssertionError(say("model_softmax", lang, activation=last.get("activation")))
+        raise Failed(say("model_softmax", lang, activation=last.get("activation")))
     found = " -> ".join(_describe(layer) for layer in described) or "[]"
-    assert [(d.get("class"), d.get("units"), d.get("activation")) for d in described] == EXPECTED, say(
-        "model_layers", lang, found=found)
+    require([(d.get("class"), d.get("units"), d.get("activation")) for d in described] == EXPECTED, "model_layers", lang, found=found)
     weights = [got.array(f"w{k}") for k in range(4)]
-    assert numpy_model.has_lesson_shapes(weights), say("model_layers", lang, found=found)
+    require(numpy_model.has_lesson_shapes(weights), "model_layers", lang, found=found)
     images = inputs.scaled_batch("model_layers")
     scores = got.array("output")
     computed = numpy_model.logits(weights, images)
-    assert scores.shape == computed.shape and np.allclose(scores, computed, atol=1e-4), say(
-        "model_inconsistent", lang)
+    require(scores.shape == computed.shape and np.allclose(scores, computed, atol=1e-4), "model_inconsistent", lang)

@@ -4,7 +4,8 @@ import numpy as np
 from fashion_mnist_student.classes import CLASS_NAMES
 from matplotlib.colors import to_rgb
 
-from ..messages import say, word
+from ..messages import word
+from .verdict import require
 
 
 def _colour_name(rgba):
@@ -27,16 +28,15 @@ def image_label(handovers, inputs, lang):
     predictions, true_labels, images = inputs.plot_fixture
     names = CLASS_NAMES[lang]
     for i, verdict, colour in [(0, "right", "blue"), (1, "wrong", "red")]:
-        assert drawn[i].get("images"), say("plot_no_image", lang)
+        require(drawn[i].get("images"), "plot_no_image", lang)
         shown = got.array(f"image{i}")
-        assert shown.shape == images[i].shape and np.allclose(shown, images[i]), say("plot_wrong_image", lang)
+        require(shown.shape == images[i].shape and np.allclose(shown, images[i]), "plot_wrong_image", lang)
         predicted = int(np.argmax(predictions[i]))
         want = "{} {:2.0f}% ({})".format(names[predicted], 100 * np.max(predictions[i]), names[true_labels[i]])
         label = str(drawn[i].get("label", ""))
-        assert " ".join(label.split()) == " ".join(want.split()), say("plot_label", lang, want=want, got=label)
+        require(" ".join(label.split()) == " ".join(want.split()), "plot_label", lang, want=want, got=label)
         got_colour = _colour_name(drawn[i].get("label_colour"))
-        assert got_colour == colour, say("plot_label_color", lang, want=word(colour, lang),
-                                         verdict=word(verdict, lang), got=got_colour)
+        require(got_colour == colour, "plot_label_color", lang, want=word(colour, lang), verdict=word(verdict, lang), got=got_colour)
 
 
 def value_array(handovers, inputs, lang):
@@ -44,15 +44,14 @@ def value_array(handovers, inputs, lang):
     predictions, true_labels, _ = inputs.plot_fixture
     for i in (0, 1):
         bars = sorted((b for b in drawn[i].get("bars", []) if isinstance(b, dict)), key=lambda b: b.get("x", 0))
-        assert len(bars) == 10, say("bars_count", lang, got=len(bars))
+        require(len(bars) == 10, "bars_count", lang, got=len(bars))
         heights = [b.get("height") for b in bars]
-        assert np.allclose(np.asarray(heights, dtype=np.float64), predictions[i]), say("bars_heights", lang)
+        require(np.allclose(np.asarray(heights, dtype=np.float64), predictions[i]), "bars_heights", lang)
         low, high = (drawn[i].get("ylim") or [None, None])[:2]
-        assert (low, high) == (0, 1), say("bars_ylim", lang, low=low, high=high)
+        require((low, high) == (0, 1), "bars_ylim", lang, low=low, high=high)
         predicted, true = int(np.argmax(predictions[i])), int(true_labels[i])
         for which, label, colour in [("predicted", predicted, "red"), ("true", true, "blue")]:
             if which == "predicted" and predicted == true:
                 continue  # the true colour is drawn last and wins
             got = _colour_name(bars[label].get("colour"))
-            assert got == colour, say("bars_color", lang, which=word(which, lang), label=label,
-                                      want=word(colour, lang), got=got)
+            require(got == colour, "bars_color", lang, which=word(which, lang), label=label, want=word(colour, lang), got=got)

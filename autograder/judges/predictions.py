@@ -6,21 +6,22 @@ from ..handover import GRADE_ID as ACCURACY_ID
 from ..messages import say
 from . import numpy_model
 from .handover import HandoverProblem
+from .verdict import Failed, require
 
 
 def softmax(handovers, inputs, lang):
     images = inputs.scaled_batch("probability", 16, 33, spread=8.0)
     probabilities = handovers.get("test_make_probability_model_softmax").array("probabilities", np.float64)
     want = (len(images), 10)
-    assert probabilities.shape == want, say("prob_shape", lang, want=want, got=probabilities.shape)
+    require(probabilities.shape == want, "prob_shape", lang, want=want, got=probabilities.shape)
     low, high = float(probabilities.min()), float(probabilities.max())
-    assert low >= 0 and high <= 1 + 1e-6, say("prob_range", lang, low=low, high=high)
+    require(low >= 0 and high <= 1 + 1e-6, "prob_range", lang, low=low, high=high)
     sums = probabilities.sum(axis=1)
     worst = float(sums[np.argmax(np.abs(sums - 1))])
-    assert np.all(np.abs(sums - 1) < 1e-5), say("prob_sum", lang, total=worst)
+    require(np.all(np.abs(sums - 1) < 1e-5), "prob_sum", lang, total=worst)
     expected = numpy_model.softmax(numpy_model.logits(inputs.weights("probability"), images))
     diff = float(np.abs(probabilities - expected).max())
-    assert diff < 1e-4, say("prob_softmax", lang, diff=diff)
+    require(diff < 1e-4, "prob_softmax", lang, diff=diff)
 
 
 def shape(handovers, inputs, lang):
@@ -28,9 +29,9 @@ def shape(handovers, inputs, lang):
     are that model's predictions."""
     got = handovers.get("test_accuracy_predictions")
     shape_given = tuple(got.get("shape", []))
-    assert shape_given == (10000, 10), say("predictions_shape", lang, got=shape_given)
+    require(shape_given == (10000, 10), "predictions_shape", lang, got=shape_given)
     predictions = got.array("predictions")
-    assert predictions.shape == (10000, 10), say("predictions_shape", lang, got=predictions.shape)
+    require(predictions.shape == (10000, 10), "predictions_shape", lang, got=predictions.shape)
     try:
         model = handovers.get(ACCURACY_ID)
         weights = [model.array(f"w{k}") for k in range(4)]
@@ -48,4 +49,4 @@ def shape(handovers, inputs, lang):
         agree = max(agree, float(np.mean(predicted == np.argmax(numpy_model.logits(weights, shown), axis=1))))
         if agree >= 0.99:
             return
-    raise AssertionError(say("predictions_not_model", lang, share=round(agree, 3)))
+    raise Failed(say("predictions_not_model", lang, share=round(agree, 3)))

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .verdict import require
 from ..messages import say
 
 
@@ -19,24 +20,24 @@ def shape(handovers, inputs, lang):
         result = got.array(f"result{k}")
         dtype = dtypes[k] if k < len(dtypes) else str(result.dtype)
         if result.size or given.size == 0:
-            assert result.shape == given.shape, say("pre_shape", lang, given=given.shape, got=result.shape)
-        assert _numeric_dtype(dtype), say("pre_float", lang, dtype=dtype)
+            require(result.shape == given.shape, "pre_shape", lang, given=given.shape, got=result.shape)
+        require(_numeric_dtype(dtype), "pre_float", lang, dtype=dtype)
 
 
 def scaled(handovers, inputs, lang):
     given = inputs.preprocess_range_input()
     result = handovers.get("test_preprocess_images_range").array("result")
-    assert result.shape == given.shape, say("pre_shape", lang, given=given.shape, got=result.shape)
+    require(result.shape == given.shape, "pre_shape", lang, given=given.shape, got=result.shape)
     result = result.astype(np.float64)
     low, high = float(result.min()), float(result.max())
-    assert low >= 0 and high <= 1, say("pre_range", lang, high=round(high, 3), low=round(low, 3))
+    require(low >= 0 and high <= 1, "pre_range", lang, high=round(high, 3), low=round(low, 3))
     one, zero = float(result[given == 255][0]), float(result[given == 0][0])
-    assert abs(one - 1) < 1e-6 and abs(zero) < 1e-6, say("pre_ends", lang, one=one, zero=zero)
-    assert np.allclose(result, given / 255.0, atol=1e-6), say("pre_ends", lang, one=one, zero=zero)
+    require(abs(one - 1) < 1e-6 and abs(zero) < 1e-6, "pre_ends", lang, one=one, zero=zero)
+    require(np.allclose(result, given / 255.0, atol=1e-6), "pre_ends", lang, one=one, zero=zero)
 
 
 def input_kept(handovers, inputs, lang):
     got = handovers.get("test_preprocess_images_input")
     for k, before in enumerate(inputs.preprocess_input_inputs()):
         after = got.array(f"after{k}")
-        assert after.shape == before.shape and np.array_equal(after, before), say("pre_mutates", lang)
+        require(after.shape == before.shape and np.array_equal(after, before), "pre_mutates", lang)

@@ -12,3 +12,16 @@ class Verdict:
     @classmethod
     def failed(cls, grade_id, message):
         return cls(grade_id, False, message)
+
+
+class Failed(AssertionError):
+    """A judge's failure: str() is the student's message. Raised by ``require``, never by an
+    ``assert`` (verdicts must hold under ``python -O``, which strips asserts)."""
+
+
+def require(condition, key, lang="en", **values):
+    """Raise Failed with the message ``key`` (filled with ``values``, only when it fails) unless
+    ``condition`` holds. An explicit check: it holds under ``python -O`` too."""
+    if not condition:
+        from ..messages import say
+        raise Failed(say(key, lang, **values))

@@ -15,16 +15,14 @@ from pathlib import Path
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from ..handover import GRADE_ID, HANDOVER, HANDOVER_DIR  # noqa: F401  (re-exported)
+from .. import recheck
+from ..handover import GRADE_ID, HANDOVER, HANDOVER_DIR, PROBE_FOLDER  # noqa: F401  (re-exported)
+from ..judges.handover import HandoverProblem, read_json, read_weights
 from ..messages import say
-from ..recheck import judged
 from ..notebook_run import notebook_language
 
-
-class HandoverError(AssertionError):
-    def __init__(self, key, **values):
-        super().__init__(key)
-        self.key, self.values = key, values
+HandoverError = HandoverProblem  # the name this module used before the one bounded reader
+RECORD_BYTES = 64 * 1024         # the re-check's record: two seeds and an error of 300 characters
 
 
 def _folder(resources):
@@ -33,20 +31,8 @@ def _folder(resources):
 
 def measure(path):
     """Test-set accuracy of the lesson's model carrying the weights in ``path``."""
-    import numpy as np
-
     from course import reference
-    if not Path(path).is_file():
-        raise HandoverError("acc_no_handover")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            weights = [data[f"w{i}"] for i in range(len(data.files))]
-    except (OSError, ValueError, KeyError) as error:
-        raise HandoverError("acc_unreadable", error=f"{type(error).__name__}: {error}") from None
-    got = [tuple(w.shape) for w in weights]
-    if got != reference.WEIGHT_SHAPES:
-        raise HandoverError("acc_architecture", got=got, want=reference.WEIGHT_SHAPES)
-    return reference.accuracy_of_weights(weights)
+    return reference.accuracy_of_weights(read_weights(path))  # bounded: HandoverProblem
 
 
 def verdict(path, lang="en"):
@@ -54,8 +40,8 @@ def verdict(path, lang="en"):
     from ..threshold import threshold
     try:
         accuracy = measure(path)
-    except HandoverError as problem:
-        return None, say(problem.key, lang, **problem.values), None
+    except HandoverProblem as problem:
+        return None, problem.message(lang), None
     limit = threshold()
     if accuracy < limit:
         return accuracy, say("acc_low", lang, acc=accuracy, threshold=limit), None
@@ -67,6 +53,38 @@ def judge_file(path, lang="en"):
     _, error, _ = verdict(path, lang)
     if error:
         raise AssertionError(error)
+
+
+def recheck_folder(folder):
+    """Where the grader's re-check left its weights and record (recheck.RECHECK_DIR, a folder the
+    notebook's box never could write, once BOX's re-check in a fresh box lands)."""
+    return Path(folder) / getattr(recheck, "RECHECK_DIR", PROBE_FOLDER)
+
+
+def judged(folder, accuracy, assignment, lang="en"):
+    """(error, note, Recheck as a dict) after a re-check of ``accuracy``, or None (outside the
+    band, or no valid record: the first verdict stands). The record and the weights are read with
+    the bounded reader: a malformed or oversized file is the re-check's error, never memory."""
+    where = recheck_folder(folder)
+
+    def measured(path):
+        try:
+            return measure(path)
+        except HandoverProblem as problem:
+            raise ValueError(problem.message(lang)) from None
+
+    band = recheck.Band.from_calibration()
+    if not band.contains(accuracy):
+        return None
+    try:  # bounded first (size, depth): recheck.judge then parses a record known to be small
+        read_json(where / recheck.RECORD, lang, max_bytes=RECORD_BYTES)
+    except HandoverProblem:
+        return None
+    result = recheck.judge(accuracy, band, assignment, where, measured)
+    if result is None:
+        return None
+    sentence = recheck.describe(result, lang)
+    return (None, sentence, result.as_dict()) if result.passed else (sentence, None, result.as_dict())
 
 
 def _accuracy_cell(nb):
