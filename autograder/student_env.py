@@ -1,0 +1,134 @@
+"""The student's environment: a virtual environment holding exactly what the student bundle installs.
+
+One environment serves everything that must run as a student would: the book's chapter notebooks
+(tests/test_book_notebooks.py), the students' servers of a class hub (``python -m autograder hub``)
+and the check that the course installs as a package. It holds the student package's wheel and the
+pins of the bundle's ``requirements.txt`` (TensorFlow, Keras, NumPy, Matplotlib, ipykernel, nbgrader,
+JupyterLab), plus ``jupyterhub`` so that a hub can start a student's server from it. Nothing of
+``course`` or ``autograder`` is in it.
+
+It is built with a system interpreter every user may run (``/usr/bin/python3.11`` where there is
+one: a hub's students cannot reach a Python under root's home), in a folder every user may read
+(``/var/tmp/fashion-mnist-envs/<checkout>``, or ``$FASHION_MNIST_ENVS``), and built once per
+requirements: a marker file holds the hash of what was installed, and a lock file keeps two test
+workers from building it at the same time. pip's own cache makes a rebuild take about a minute.
+"""
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from . import bundle
+
+ROOT = Path(__file__).resolve().parents[1]
+MARKER = "fashion-mnist-env.sha256"
+HUB_EXTRA = ("jupyterhub",)   # the single-user server a hub starts (jupyterhub-singleuser)
+
+
+class EnvError(RuntimeError):
+    """The environment could not be built; the message says what pip said."""
+
+
+@dataclass(frozen=True)
+class Env:
+    """A built environment: its folder and its interpreter."""
+    root: Path
+
+    @property
+    def python(self) -> Path:
+        return self.root / "bin" / "python"
+
+    @property
+    def bin(self) -> Path:
+        return self.root / "bin"
+
+
+def envs_root() -> Path:
+    given = os.environ.get("FASHION_MNIST_ENVS")
+    if given:
+        return Path(given)
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
+    return Path("/var/tmp/fashion-mnist-envs") / checkout
+
+
+def base_python() -> str:
+    """An interpreter of the course's Python version that every user can run."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for candidate in (f"/usr/bin/{version}", f"/usr/local/bin/{version}"):
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return sys.executable
+
+
+def _pins() -> list[str]:
+    extra = []
+    for name in HUB_EXTRA:
+        try:
+            extra.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            extra.append(name)
+    return extra
+
+
+def _build(target: Path, python: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="student-env-") as scratch:
+        wheel = bundle.build_wheel(Path(scratch))
+        requirements = Path(scratch) / "requirements.txt"
+        lines = bundle.requirements(wheel.name, "en").splitlines()
+        requirements.write_text("\n".join([*lines, *_pins()]) + "\n", encoding="utf-8")
+        shutil.rmtree(target, ignore_errors=True)
+        steps = [[python, "-m", "venv", str(target)],
+                 [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"],
+                 [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(requirements)]]
+        for step in steps:
+            done = subprocess.run(step, cwd=scratch, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise EnvError(f"{' '.join(step)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
+def fingerprint(python: str) -> str:
+    """What decides the environment's contents: the interpreter, the pins, the student package."""
+    digest = hashlib.sha256(python.encode())
+    digest.update((ROOT / "requirements.txt").read_bytes())
+    digest.update("\n".join(_pins()).encode())
+    package = ROOT / "course" / "student-package"
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
+            digest.update(str(path.relative_to(package)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def student_env(root: Path | None = None) -> Env:
+    """The student environment under ``root`` (default ``envs_root()``), built if it is missing or
+    out of date. Safe to call from several processes at once."""
+    root = Path(root or envs_root())
+    root.mkdir(parents=True, exist_ok=True)
+    os.chmod(root, 0o755)
+    env = Env(root / "student")
+    python = base_python()
+    wanted = fingerprint(python)
+    with open(root / "student.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        marker = env.root / MARKER
+        if not (marker.is_file() and marker.read_text().strip() == wanted and env.python.exists()):
+            _build(env.root, python)
+            marker.write_text(wanted + "\n")
+    return env
+
+
+def main(argv=None) -> int:
+    env = student_env()
+    print(env.python)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
