@@ -11,7 +11,7 @@ less than one after the other; each notebook's TensorFlow gets half the cores (t
 as the machine only get in each other's way). What takes training is computed once for both languages,
 in the course cache (course/reference.py, under a file lock). Notebook execution is cached, so a
 rebuild with nothing changed takes seconds. The site is _build/site/{en,zh}/ plus an index.html
-that offers both. The build fails on execution errors and on any Sphinx warning, and on the
+that offers both; every chapter page offers its code as a notebook (book/_ext/notebooks.py). The build fails on execution errors and on any Sphinx warning, and on the
 warnings we keep out of the book: missing glyphs, deprecation warnings, broken cross-references,
 TensorFlow's log lines; and when a page loads a script or style sheet from the network (the book
 is read offline) or from a file the site does not have.
@@ -179,8 +179,16 @@ def kernel_ipython_dir():
     return {"IPYTHONDIR": str(BUILD / "ipython")}
 
 
+def student_cache():
+    """The chapters keep their trained models with the student package's cache helper
+    (fashion_mnist_student.cache); pointed at the course cache, one training serves both languages
+    and the course's own helpers (course.reference) find the same files."""
+    from course.reference import CACHE
+    return {"FASHION_MNIST_CACHE": str(CACHE)}
+
+
 def build_site(fresh, serial=False):
-    kernel = kernel_ipython_dir()
+    kernel = {**kernel_ipython_dir(), **student_cache()}
     if fresh:  # Sphinx forgets its pages; executed notebooks stay in the jupyter cache
         for lang in BUILDS:
             shutil.rmtree(BUILD / lang / "_build" / ".doctrees", ignore_errors=True)
