@@ -77,6 +77,9 @@ MESSAGES = {
     "prob_softmax": (
         "The probabilities are not the softmax of the model's logits (largest difference {diff:.3g}). Use exactly one Softmax layer: keras.Sequential([model, keras.layers.Softmax()]).",
         "输出的概率不等于模型 logits 的 softmax（最大差值 {diff:.3g}）。请只加一个 Softmax 层：keras.Sequential([model, keras.layers.Softmax()])。"),
+    "prob_changed_model": (
+        "make_probability_model changed the model it was given (it now computes something else, or it is the model returned): leave it as it is and return a new model, keras.Sequential([model, keras.layers.Softmax()]).",
+        "make_probability_model 改动了传入的模型（它现在算出的结果变了，或者返回的就是这个模型本身）：请保持传入的模型不变，返回一个新模型，即 keras.Sequential([model, keras.layers.Softmax()])。"),
     "predictions_shape": (
         "predictions must have shape (10000, 10), one row of 10 probabilities per test image; found {got}.",
         "predictions 的形状应为 (10000, 10)，每张测试图像一行 10 个概率；实际是 {got}。"),

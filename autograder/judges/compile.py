@@ -20,7 +20,7 @@ def _handover(handovers, grade_id, inputs, lang):
     got = handovers.get(grade_id)
     before = [got.array(f"before{k}") for k in range(4)]
     after = None if got.get("train_error") else [got.array(f"after{k}") for k in range(4)]
-    require(numpy_model.has_lesson_shapes(before) and (after is None or numpy_model.has_lesson_shapes(after)), "compile_changed_model", lang)
+    require(numpy_model.has_probe_shapes(before) and (after is None or numpy_model.has_probe_shapes(after)), "compile_changed_model", lang)
     given = inputs.weights("compile")
     require(all(np.allclose(b, g, atol=1e-6) for b, g in zip(before, given)), "compile_changed_model", lang)
     return got, before, after

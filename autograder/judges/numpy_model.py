@@ -1,4 +1,6 @@
-"""The lesson's model in NumPy, for judging: forward pass, softmax, cross-entropy, plain SGD.
+"""The lesson's model and the probe model in NumPy, for judging: forward pass, softmax,
+cross-entropy, plain SGD. Both are Dense(relu) -> Dense(10) on 784 pixels; only the width differs
+(the probe model's is fashion_mnist_student.probe_inputs.PROBE_UNITS).
 
 float64 throughout, so that a judge's figure is not a rounding artefact; the kernel's Keras model
 computes in float32, hence the tolerances in the judges.
@@ -6,15 +8,20 @@ computes in float32, hence the tolerances in the judges.
 
 import numpy as np
 
-from fashion_mnist_student.probe_inputs import WEIGHT_SHAPES
+from fashion_mnist_student.probe_inputs import PROBE_WEIGHT_SHAPES, WEIGHT_SHAPES
 
 
 def has_lesson_shapes(weights):
     return [tuple(np.shape(w)) for w in weights] == [tuple(s) for s in WEIGHT_SHAPES]
 
 
+def has_probe_shapes(weights):
+    """The shapes of the probe model the probes gave compile_model and train_model."""
+    return [tuple(np.shape(w)) for w in weights] == [tuple(s) for s in PROBE_WEIGHT_SHAPES]
+
+
 def forward(weights, images):
-    """(hidden pre-activations, logits) of Flatten -> Dense(128, relu) -> Dense(10)."""
+    """(hidden pre-activations, logits) of Flatten -> Dense(relu) -> Dense(10)."""
     kernel1, bias1, kernel2, bias2 = (np.asarray(w, dtype=np.float64) for w in weights)
     pre = np.asarray(images, dtype=np.float64).reshape(len(images), -1) @ kernel1 + bias1
     return pre, np.maximum(pre, 0) @ kernel2 + bias2

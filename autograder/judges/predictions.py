@@ -10,18 +10,26 @@ from .verdict import Failed, require
 
 
 def softmax(handovers, inputs, lang):
+    """The probabilities are the softmax of the given model's logits, from a new model: the given
+    one is left as it was (a Softmax added to it in place loses this part)."""
     images = inputs.scaled_batch("probability", 16, 33, spread=8.0)
-    probabilities = handovers.get("test_make_probability_model_softmax").array("probabilities", np.float64)
+    got = handovers.get("test_make_probability_model_softmax")
+    probabilities = got.array("probabilities", np.float64)
     want = (len(images), 10)
     require(probabilities.shape == want, "prob_shape", lang, want=want, got=probabilities.shape)
+    logits = numpy_model.logits(inputs.weights("probability"), images)
     low, high = float(probabilities.min()), float(probabilities.max())
     require(low >= 0 and high <= 1 + 1e-6, "prob_range", lang, low=low, high=high)
     sums = probabilities.sum(axis=1)
     worst = float(sums[np.argmax(np.abs(sums - 1))])
     require(np.all(np.abs(sums - 1) < 1e-5), "prob_sum", lang, total=worst)
-    expected = numpy_model.softmax(numpy_model.logits(inputs.weights("probability"), images))
+    expected = numpy_model.softmax(logits)
     diff = float(np.abs(probabilities - expected).max())
     require(diff < 1e-4, "prob_softmax", lang, diff=diff)
+    given_after = got.array("given_after", np.float64)
+    left_alone = (got.get("same_model") is False and given_after.shape == logits.shape
+                  and np.allclose(given_after, logits, atol=1e-4))
+    require(left_alone, "prob_changed_model", lang)
 
 
 def shape(handovers, inputs, lang):

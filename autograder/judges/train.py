@@ -25,7 +25,7 @@ def epochs(handovers, inputs, lang):
         length = lengths[run] if run < len(lengths) else None
         require(length == want, "train_epochs", lang, want=want, got=length)
         after = [got.array(f"run{run}_{k}", np.float64) for k in range(4)]
-        require(numpy_model.has_lesson_shapes(after), "train_epochs_steps", lang, want=want)
+        require(numpy_model.has_probe_shapes(after), "train_epochs_steps", lang, want=want)
         matches = any(all(np.allclose(a, r, atol=2e-4) for a, r in zip(after, replay))
                       for replay in _replays(start, images, labels, want))
         require(matches, "train_epochs_steps", lang, want=want)
@@ -33,7 +33,7 @@ def epochs(handovers, inputs, lang):
 
 def loss_down(handovers, inputs, lang):
     after = [handovers.get("test_train_model_loss").array(f"after{k}") for k in range(4)]
-    require(numpy_model.has_lesson_shapes(after), "train_not_given_model", lang)
+    require(numpy_model.has_probe_shapes(after), "train_not_given_model", lang)
     start = inputs.weights("train_loss")
     # a few epochs move each weight a little: trained from the seeded start, the first layer's
     # weights still follow it (weights trained from any other start do not)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .examples import example_data, example_images, fresh_model, plot_example
+from .examples import example_data, example_images, flat, fresh_model, plot_example
 from .guard import call
 from .messages import ReadableError, say
 
@@ -208,18 +208,19 @@ def quick_compile_model_metrics(compile_model, lang="en"):
 
 
 def quick_train_model_epochs(train_model, lang="en"):
-    _quick(trained_history, train_model, fresh_model(compiled=True), *example_data(256), epochs=1, lang=lang)
+    images, labels = example_data(256)
+    _quick(trained_history, train_model, fresh_model(compiled=True), flat(images), labels, epochs=1, lang=lang)
 
 
 def quick_train_model_loss(train_model, lang="en"):
     images, labels = example_data(256)
-    _quick(call, train_model, fresh_model(compiled=True), images, labels, epochs=1, name="train_model",
+    _quick(call, train_model, fresh_model(compiled=True), flat(images), labels, epochs=1, name="train_model",
            lang=lang)
 
 
 def quick_make_probability_model(make_probability_model, lang="en"):
     def check():
-        images = (example_images(5) / 255.0 * 8).astype("float32")  # spread the scores
+        images = flat(example_images(5) / 255.0 * 8).astype("float32")  # spread the scores
         result = probabilities(make_probability_model, fresh_model(), images, lang).astype(np.float64)
         low, high = float(result.min()), float(result.max())
         assert low >= 0 and high <= 1 + 1e-6, say("prob_range", lang, low=low, high=high)

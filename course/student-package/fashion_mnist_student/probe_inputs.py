@@ -16,8 +16,16 @@ from functools import cached_property
 
 import numpy as np
 
-# the lesson's model, in get_weights() order
+# the lesson's model, in get_weights() order (what build_model must return and the accuracy
+# hand-over must carry)
 WEIGHT_SHAPES = ((784, 128), (128,), (128, 10), (10,))
+# the probe model: what the quick checks and the probes give compile_model, train_model and
+# make_probability_model (examples.fresh_model). Not the lesson's model, on purpose: it takes
+# flat images of 784 pixels (no Flatten) into Dense(96, relu), so a build_model that returns it
+# fails both build_model parts, and nothing in this package builds the answer.
+PROBE_UNITS = 96
+PROBE_WEIGHT_SHAPES = ((784, PROBE_UNITS), (PROBE_UNITS,), (PROBE_UNITS, 10), (10,))
+PROBE_LEARNING_RATE = 0.1   # plain SGD, not the lesson's Adam: the grader can replay its steps
 TRAIN_SUBSET = 512     # training images for the "loss goes down" probe
 TRAIN_EPOCHS = 3
 
@@ -64,13 +72,13 @@ class ProbeInputs:
         base = self.images("preprocess_input", 16)
         return [base.copy(), base.astype(np.float64)]
 
-    # --- the lesson's model --------------------------------------------------------------------
+    # --- the probe model ---------------------------------------------------------------------------
 
     def weights(self, part: str):
-        """Weights for the lesson's model (Glorot-uniform kernels, small random biases)."""
+        """Weights for the probe model (Glorot-uniform kernels, small random biases)."""
         rng = self._rng(f"weights_{part}")
         out = []
-        for shape in WEIGHT_SHAPES:
+        for shape in PROBE_WEIGHT_SHAPES:
             if len(shape) == 2:
                 limit = np.sqrt(6.0 / (shape[0] + shape[1]))
                 out.append(rng.uniform(-limit, limit, size=shape).astype(np.float32))

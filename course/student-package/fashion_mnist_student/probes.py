@@ -19,13 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from .checks import built, compiled, preprocessed, trained_history
-from .examples import fresh_model, training_images
+from .examples import flat, fresh_model, training_images
 from .guard import call
-from .probe_inputs import TRAIN_EPOCHS, ProbeInputs
+from .messages import say
+from .probe_inputs import PROBE_LEARNING_RATE, TRAIN_EPOCHS, ProbeInputs  # noqa: F401 (the judges')
 
 FOLDER = "probe_handover"          # beside the notebook, unless configure() says otherwise
 JSON_LIMIT = 256 * 1024            # the grader reads at most this much JSON per cell
-PROBE_LEARNING_RATE = 0.1          # plain SGD on the epochs probe, so the grader can replay it
+ARRAYS_LIMIT = 64 * 1024 ** 2      # bytes of all arrays of one cell: the grader reads no more
 PROBE_BATCH = 8                    # fewer images than any batch size: one step per epoch
 
 _settings = {"seed": 0, "folder": FOLDER}
@@ -41,9 +42,10 @@ def _inputs():
 
 
 def _numeric(value):
-    """``value`` as an array the grader can load without pickle (non-numbers become empty)."""
+    """``value`` as a view the grader can load without pickle (non-numbers become empty); nothing
+    is copied yet (a np.broadcast_to view of any size costs nothing here)."""
     array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
+    if array.dtype.kind not in "biuf" or array.dtype.fields is not None:
         return np.zeros(0)
     return array
 
@@ -52,21 +54,25 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=lambda v: repr(v)[:200]))
 
 
-def hand_over(grade_id, data=None, **arrays):
-    """Write ``data`` (JSON) and ``arrays`` for the grade cell ``grade_id``."""
+def hand_over(grade_id, data=None, lang="en", **arrays):
+    """Write ``data`` (JSON) and ``arrays`` for the grade cell ``grade_id``: copies of the arrays,
+    refused (the cell fails in the kernel, which only costs points) above ARRAYS_LIMIT."""
+    views = {name: _numeric(value) for name, value in arrays.items()}
+    size = sum(int(view.size) * view.dtype.itemsize for view in views.values())
+    if size > ARRAYS_LIMIT:  # before a byte is copied or written: a huge view is refused here
+        raise AssertionError(say("handover_too_large", lang, size=size, limit=ARRAYS_LIMIT))
     folder = Path(_settings["folder"])
     folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps(_jsonable(data or {}))[:JSON_LIMIT]
     partial = folder / f".{grade_id}.partial"
-    np.savez(f"{partial}.npz", **{name: _numeric(value) for name, value in arrays.items()})
+    np.savez(f"{partial}.npz", **{name: np.ascontiguousarray(view) for name, view in views.items()})
     os.replace(f"{partial}.npz", folder / f"{grade_id}.npz")
     (folder / f"{grade_id}.json").write_text(text, encoding="utf-8")
 
 
-def _seeded_model(part, compiled_as=None):
-    model = fresh_model()
-    if compiled_as is not None:
-        model.compile(**compiled_as)
+def _seeded_model(part, compiled=False):
+    """The probe model (examples.fresh_model: not the lesson's) with the seeded weights of ``part``."""
+    model = fresh_model(compiled=compiled)
     model.set_weights(_inputs().weights(part))
     return model
 
@@ -79,20 +85,20 @@ def _weights(model, name):
 
 def preprocess_images_shape(preprocess_images, lang="en"):
     results = [preprocessed(preprocess_images, images, lang) for images in _inputs().preprocess_shape_inputs()]
-    hand_over("test_preprocess_images_shape", {"dtypes": [str(r.dtype) for r in results]},
+    hand_over("test_preprocess_images_shape", lang=lang, data={"dtypes": [str(r.dtype) for r in results]},
               **{f"result{k}": r for k, r in enumerate(results)})
 
 
 def preprocess_images_range(preprocess_images, lang="en"):
     result = preprocessed(preprocess_images, _inputs().preprocess_range_input(), lang)
-    hand_over("test_preprocess_images_range", {"dtype": str(result.dtype)}, result=result)
+    hand_over("test_preprocess_images_range", lang=lang, data={"dtype": str(result.dtype)}, result=result)
 
 
 def preprocess_images_input(preprocess_images, lang="en"):
     given = _inputs().preprocess_input_inputs()
     for images in given:
         preprocessed(preprocess_images, images, lang)
-    hand_over("test_preprocess_images_input", {}, **{f"after{k}": images for k, images in enumerate(given)})
+    hand_over("test_preprocess_images_input", lang=lang, data={}, **{f"after{k}": images for k, images in enumerate(given)})
 
 
 # --- build_model -------------------------------------------------------------------------------
@@ -113,13 +119,13 @@ def _layers(model):
 def build_model_output(build_model, lang="en"):
     model = built(build_model, lang)
     output = call(model, _inputs().scaled_batch("model_output"), name="model", lang=lang)
-    hand_over("test_build_model_output", {}, output=np.asarray(output))
+    hand_over("test_build_model_output", lang=lang, data={}, output=np.asarray(output))
 
 
 def build_model_layers(build_model, lang="en"):
     model = built(build_model, lang)
     output = call(model, _inputs().scaled_batch("model_layers"), name="model", lang=lang)
-    hand_over("test_build_model_layers", {"layers": _layers(model)}, output=np.asarray(output),
+    hand_over("test_build_model_layers", lang=lang, data={"layers": _layers(model)}, output=np.asarray(output),
               **_weights(model, "w"))
 
 
@@ -134,14 +140,14 @@ def _compile_probe(grade_id, compile_model, lang):
         _compiled_once.clear()
         _compiled_once[key] = (compile_model, _compile_run(compile_model, lang))  # holds the id
     data, arrays = _compiled_once[key][1]
-    hand_over(grade_id, data, **arrays)
+    hand_over(grade_id, lang=lang, data=data, **arrays)
 
 
 def _compile_run(compile_model, lang):
     inputs = _inputs()
     model = _seeded_model("compile")
     result = compiled(compile_model, model, lang)
-    images = inputs.scaled_batch("compile", 32, 65)
+    images = flat(inputs.scaled_batch("compile", 32, 65))
     labels = inputs.labels("compile", len(images))
     before = _weights(result, "before")
     data, after = {}, {}
@@ -187,13 +193,10 @@ def compile_model_metrics(compile_model, lang="en"):
 def train_model_epochs(train_model, lang="en"):
     """Two runs from the same seeded weights with plain SGD on a batch smaller than any batch
     size, so each epoch is one step the grader can replay in NumPy."""
-    import keras
     inputs = _inputs()
-    images = inputs.scaled_batch("epochs", PROBE_BATCH, PROBE_BATCH + 1)
+    images = flat(inputs.scaled_batch("epochs", PROBE_BATCH, PROBE_BATCH + 1))
     labels = inputs.labels("epochs", len(images))
-    model = _seeded_model("epochs", dict(
-        optimizer=keras.optimizers.SGD(learning_rate=PROBE_LEARNING_RATE),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]))
+    model = _seeded_model("epochs", compiled=True)
     start = model.get_weights()
     arrays, lengths = {}, []
     for run, epochs in enumerate(inputs.epochs):
@@ -201,33 +204,37 @@ def train_model_epochs(train_model, lang="en"):
         history = trained_history(train_model, model, images, labels, epochs, lang)
         lengths.append(len(history.history.get("loss", [])))
         arrays.update(_weights(model, f"run{run}_"))
-    hand_over("test_train_model_epochs", {"lengths": lengths}, **arrays)
+    hand_over("test_train_model_epochs", lang=lang, data={"lengths": lengths}, **arrays)
 
 
 def train_model_loss(train_model, lang="en"):
     inputs = _inputs()
     images, labels = training_images(inputs.train_indices())
-    model = fresh_model(compiled=True)
-    model.set_weights(inputs.weights("train_loss"))
+    images = flat(images)
+    model = _seeded_model("train_loss", compiled=True)
     call(train_model, model, images, labels, epochs=TRAIN_EPOCHS, name="train_model", lang=lang)
-    hand_over("test_train_model_loss", {}, **_weights(model, "after"))
+    hand_over("test_train_model_loss", lang=lang, data={}, **_weights(model, "after"))
 
 
 # --- make_probability_model --------------------------------------------------------------------
 
 def make_probability_model_softmax(make_probability_model, lang="en"):
+    """The probabilities of the returned model, and what the given model computes afterwards
+    (it must be left as it was: a new model is returned)."""
     model = _seeded_model("probability")
-    images = _inputs().scaled_batch("probability", 16, 33, spread=8.0)  # spread the logits
+    images = flat(_inputs().scaled_batch("probability", 16, 33, spread=8.0))  # spread the logits
     probability_model = call(make_probability_model, model, name="make_probability_model", lang=lang)
     predict = getattr(probability_model, "predict", None)
     result = call(predict, images, verbose=0, name="probability_model.predict", lang=lang)
-    hand_over("test_make_probability_model_softmax", {}, probabilities=np.asarray(result))
+    given_after = call(model, images, name="model", lang=lang)
+    hand_over("test_make_probability_model_softmax", lang=lang, data={"same_model": probability_model is model},
+              probabilities=np.asarray(result), given_after=np.asarray(given_after))
 
 
 # --- the trained model -------------------------------------------------------------------------
 
 def accuracy_predictions(predictions, lang="en"):
-    hand_over("test_accuracy_predictions", {"shape": list(np.shape(predictions))},
+    hand_over("test_accuracy_predictions", lang=lang, data={"shape": list(np.shape(predictions))},
               predictions=np.asarray(predictions, dtype=np.float32) if np.size(predictions) <= 200_000
               else np.zeros(0))
 
@@ -238,7 +245,7 @@ def hand_over_model(model, lang="en"):
 
     from .messages import say
     assert isinstance(model, keras.Model), say("model_type", lang, kind=type(model).__name__)
-    hand_over("test_accuracy_threshold", {}, **_weights(model, "w"))
+    hand_over("test_accuracy_threshold", lang=lang, data={}, **_weights(model, "w"))
 
 
 # --- plot helpers ------------------------------------------------------------------------------
@@ -268,7 +275,7 @@ def plot_image_label(plot_image, class_names=None, lang="en"):
                 arrays[f"image{i}"] = np.ma.getdata(axes.images[-1].get_array())
         finally:
             plt.close(figure)
-    hand_over("test_plot_image", {"drawn": drawn}, **arrays)
+    hand_over("test_plot_image", lang=lang, data={"drawn": drawn}, **arrays)
 
 
 def plot_value_array_bars(plot_value_array, lang="en"):
@@ -288,4 +295,4 @@ def plot_value_array_bars(plot_value_array, lang="en"):
             drawn.append({"bars": bars, "ylim": [float(v) for v in axes.get_ylim()]})
         finally:
             plt.close(figure)
-    hand_over("test_plot_value_array", {"drawn": drawn})
+    hand_over("test_plot_value_array", lang=lang, data={"drawn": drawn})
