@@ -1,0 +1,15 @@
+"""The box around every kernel that runs student code (issue #23): an allowlist Python view
+(view.py), a file system built from nothing (command.py), a kernel manager that starts the kernel
+in it and talks to it over IPC sockets (kernel.py), and the bounded pull of the hand-overs
+(pull.py). GRADING.md explains the guarantees."""
+
+from ..grading.sandbox import problem as _machine_problem
+
+
+def problem():
+    """Why a kernel's box cannot be built on this machine, or None when it can."""
+    return _machine_problem()
+
+
+def available():
+    return problem() is None

@@ -1,0 +1,143 @@
+"""BoxedKernelManager: jupyter_client's kernel manager with the kernel started in a box.
+
+Whoever runs nbclient (plain `nbgrader autograde`, the formgrader, the class command's workers)
+gets the same box (autograder/box/command.py), because GradingExecute asks for this manager.
+
+The kernel talks to the grader over IPC sockets, not TCP: it binds them in its own /tmp (a
+tmpfs of the box), and the grader connects through ``/proc/<pid>/root/tmp/.box/kernel-<port>``
+of a process in the box, which reaches the box's files across its network namespace. So the box
+needs no network at all (not even loopback that other processes on the machine share), and
+nothing the kernel can write lies on the host's disk. Before connecting the grader checks, with
+no link followed, that each path is a socket, and turns zmq's reconnection off: the grader
+connects once, before any student code ran, and never again to whatever the kernel might put
+there later. The connection file lies in a private 0700 folder of the grader, mounted read-only.
+
+A dead kernel's box is gone with it: nbclient makes a new manager for the restart, so the next
+kernel starts in a fresh box.
+"""
+
+import asyncio
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import zmq
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Any, Dict, Unicode, default
+
+from ..grading.sandbox import Limits, ProcessCap, SandboxUnavailable, kill_tree
+from . import command, pull, view
+
+START_SECONDS = 60        # for the kernel's sockets to appear
+
+
+def _data_dir():
+    from fashion_mnist_student.data import keras_dir
+    return keras_dir().resolve()
+
+
+class BoxedKernelManager(AsyncKernelManager):
+    """A kernel in a box of its own: ``given`` (a host folder) copied to its /tmp/work."""
+
+    given = Unicode("", help="host folder the kernel gets a copy of, as its working folder")
+    limits = Any(None, help="autograder.grading.sandbox.Limits (memory, disk, processes, files)")
+    kernel_env = Dict(help="extra environment of the kernel (thread pools)")
+
+    @default("transport")
+    def _transport_default(self):
+        return "ipc"
+
+    # --- start ---------------------------------------------------------------------------
+
+    def _limits(self):
+        return self.limits if isinstance(self.limits, Limits) else Limits()
+
+    async def _async_pre_start_kernel(self, **kw):
+        limits = self._limits()
+        bwrap = shutil.which("bwrap")
+        if bwrap is None:
+            raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
+        given = Path(self.given or kw.get("cwd") or ".").resolve()
+        self._grader = Path(tempfile.mkdtemp(prefix="autograder-box-"))   # 0700
+        command.passwd_files(self._grader)
+        self.connection_file = str(self._grader / "connection.json")
+        self.transport, self.ip = "ipc", command.IPC_PREFIX
+        self._box_pid = None
+        self._cap = ProcessCap(limits.processes).__enter__()
+        kw["cwd"] = str(self._grader)
+        kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        _, kw = await super()._async_pre_start_kernel(**kw)
+        self.kernel_spec.interrupt_mode = "message"   # a signal would stop at bwrap
+        kernel = [command.interpreter_path(), "-m", "ipykernel_launcher", "-f", command.CONNECTION]
+        argv = command.argv(bwrap, view.build(), given, self._grader, _data_dir(), limits.disk_gb,
+                            kernel, command.environment(self.kernel_env), network=limits.network)
+        return [*self._cap.launcher(limits), *argv], kw
+
+    def _find_box_pid(self):
+        """A process in the box: bwrap's child, the box's first process."""
+        import psutil
+        try:
+            children = psutil.Process(self.provisioner.process.pid).children()
+        except (psutil.Error, AttributeError):
+            return None
+        return children[0].pid if children else None
+
+    def root(self):
+        """``/proc/<pid>/root`` of the box, or None once it is gone."""
+        return f"/proc/{self._box_pid}/root" if self._box_pid else None
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        names = [f"{command.IPC_PREFIX}-{port}" for port in
+                 (self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port)]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_SECONDS
+        while True:
+            if self.provisioner.process.poll() is not None:
+                raise RuntimeError("the kernel's box ended before the kernel started "
+                                   f"(exit code {self.provisioner.process.poll()})")
+            self._box_pid = self._box_pid or self._find_box_pid()
+            if self._box_pid and all(pull.is_socket(self.root(), name) for name in names):
+                break
+            if loop.time() > deadline:
+                raise TimeoutError(f"the kernel's sockets did not appear within {START_SECONDS} s")
+            await asyncio.sleep(0.05)
+        self.ip = f"{self.root()}{command.IPC_PREFIX}"
+        self.context.setsockopt(zmq.RECONNECT_IVL, -1)
+
+    def client(self, **kwargs):
+        kc = super().client(**kwargs)
+        kc.context.setsockopt(zmq.RECONNECT_IVL, -1)   # connect once, never again
+        return kc
+
+    # --- while it runs -------------------------------------------------------------------
+
+    def pull(self, inside, names, target, **caps):
+        """Copy the files ``names`` of the box's folder ``inside`` into the host folder ``target``."""
+        root = self.root()
+        if root is None or not self.provisioner or self.provisioner.process.poll() is not None:
+            return []
+        return pull.pull(root, inside, names, target, **caps)
+
+    # --- end -----------------------------------------------------------------------------
+
+    def cleanup_ipc_files(self):
+        """Nothing: the sockets are in the box's /tmp, which ends with it (and a path through
+        /proc/<pid>/root must not be acted on once the kernel could have changed it)."""
+
+    async def _async_cleanup_resources(self, restart=False):
+        process = getattr(self.provisioner, "process", None) if self.provisioner else None
+        if process is not None and process.poll() is None:
+            kill_tree(process.pid)
+        try:
+            await super()._async_cleanup_resources(restart=restart)
+        finally:
+            cap = getattr(self, "_cap", None)
+            if cap is not None:
+                cap.__exit__(None, None, None)
+                self._cap = None
+            grader = getattr(self, "_grader", None)
+            if grader is not None:
+                shutil.rmtree(grader, ignore_errors=True)
+                self._grader = None

@@ -1,0 +1,107 @@
+"""The Python a boxed kernel sees: an allowlist, not the grader's environment with holes in it.
+
+The view is the closure of the kernel's requirements (ROOTS) over the installed distributions'
+metadata (``importlib.metadata``; markers evaluated for this machine, extras off), each
+distribution given by the top-level entries of its RECORD (packages, modules, its .dist-info and
+its ``*.libs`` folder of bundled shared libraries), plus the student package's own folder. Not the
+distribution that carries the student package when that is the course (an editable or plain
+install of fashion-mnist-course must not bring ``course`` or ``autograder`` along), not a .pth
+file or an editable finder of anything else, not ``__pycache__``. The box mounts each entry into
+the base interpreter's own site-packages folder, so the interpreter starts as it always does and
+finds exactly this (autograder/box/command.py).
+"""
+
+import importlib.metadata as metadata
+import importlib.util
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+STUDENT_PACKAGE = "fashion_mnist_student"
+# what a notebook's kernel needs: TensorFlow (the CPU build on Linux), Keras, NumPy, Matplotlib
+# with the Chinese fonts, and IPython's kernel; their own requirements follow from the metadata
+ROOTS = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "matplotlib", "mplfonts", "ipykernel")
+NEVER = {"fashion-mnist-course"}   # the course's own distribution, whatever requires it
+
+
+@dataclass(frozen=True)
+class View:
+    """{name in site-packages: host path} and where the box's interpreter looks for it."""
+    entries: dict[str, Path]
+    site_packages: str          # the base interpreter's own site-packages path (in the box)
+
+    def names(self):
+        return sorted(self.entries)
+
+
+def _distribution(name):
+    try:
+        return metadata.distribution(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def closure(roots=ROOTS):
+    """The installed distributions the roots need, by canonical name (missing ones left out)."""
+    found, todo = {}, list(roots)
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in found or name in NEVER:
+            continue
+        dist = _distribution(name)
+        if dist is None:
+            continue
+        found[name] = dist
+        for text in dist.requires or []:
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+                continue   # another platform's, or an extra's
+            todo.append(requirement.name)
+    return found
+
+
+def _top_level(dist):
+    """{top-level name: host path} of a distribution's files in its site-packages folder."""
+    base = Path(dist.locate_file("")).resolve()
+    entries = {}
+    for file in dist.files or []:
+        parts = Path(file).parts
+        if not parts or parts[0] in ("..", "__pycache__") or parts[0].startswith("/"):
+            continue   # scripts in bin/, byte code of other modules
+        top = parts[0]
+        if top.endswith(".pth") or top.startswith("__editable__"):
+            continue   # start-up hooks: not the kernel's to run
+        path = base / top
+        if path.exists() or path.is_symlink():
+            entries[top] = path
+    return entries
+
+
+def student_package():
+    """The student package's own folder (wherever and however it is installed), or None."""
+    spec = importlib.util.find_spec(STUDENT_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]).resolve()
+
+
+def base_site_packages():
+    """The site-packages folder of the base interpreter (a venv's own is not used in the box)."""
+    return sysconfig.get_path("purelib", vars={"base": sys.base_prefix, "platbase": sys.base_prefix})
+
+
+def build(roots=ROOTS):
+    entries = {}
+    for dist in closure(roots).values():
+        entries.update(_top_level(dist))
+    package = student_package()
+    if package is not None:
+        entries[STUDENT_PACKAGE] = package
+    return View(entries, base_site_packages())

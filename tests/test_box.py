@@ -1,0 +1,244 @@
+"""The kernel's box (autograder/box): an allowlist Python view, a file system built from nothing,
+IPC sockets inside the box, and a pull of the hand-overs that follows no link. Each check runs
+real code in a real boxed kernel and is shown to fail on the host, where the thing exists."""
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.box import command, pull, view
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+
+
+def run_in_box(folder, *codes, **limits):
+    """[(status, text)] of each code run in one boxed kernel whose work folder is a copy of ``folder``."""
+    from autograder.box.kernel import BoxedKernelManager
+    from autograder.grading.sandbox import Limits
+
+    async def main():
+        km = BoxedKernelManager(given=str(folder), kernel_name="python3", limits=Limits(**limits))
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        said = []
+        try:
+            await kc.wait_for_ready(timeout=60)
+            for code in codes:
+                texts = []
+
+                def hook(msg, texts=texts):
+                    content = msg["content"]
+                    texts.append(str(content.get("text") or content.get("evalue") or ""))
+                reply = await kc.execute_interactive(code, timeout=120, output_hook=hook)
+                said.append((reply["content"]["status"], "".join(texts)))
+            run_in_box.last_root = km.root()
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+            await km.cleanup_resources()
+        return said
+    return asyncio.run(main())
+
+
+# --- the view: an allowlist -------------------------------------------------------------------
+
+def test_view_holds_the_kernels_packages_and_nothing_of_the_course():
+    found = view.build()
+    names = set(found.names())
+    assert {"numpy", "keras", "tensorflow", "matplotlib", "ipykernel", "mplfonts", "fashion_mnist_student"} <= names
+    assert not {"course", "autograder", "nbgrader", "pytest", "jupyterhub"} & names, names & {"course", "autograder"}
+    assert not [n for n in names if n.endswith(".pth") or n.startswith("__editable__") or n == "__pycache__"]
+    assert found.entries["fashion_mnist_student"] == (ROOT / "course/student-package/fashion_mnist_student").resolve()
+    # the same code on another root list does hold the grader's own requirements: the test can fail
+    assert "nbgrader" in set(view.build(roots=("nbgrader",)).names())
+
+
+def _fake_install(tmp_path, name, files, requires=()):
+    """A distribution in a fake site folder, its RECORD listing ``files``."""
+    site = tmp_path / "site"
+    info = site / f"{name.replace('-', '_')}-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1.0\n"
+                                   + "".join(f"Requires-Dist: {r}\n" for r in requires))
+    for file in files:
+        (site / file).parent.mkdir(parents=True, exist_ok=True)
+        (site / file).write_text("x = 1\n")
+    (info / "RECORD").write_text("".join(f"{f},,\n" for f in [*files, f"{info.name}/METADATA"]))
+    return site
+
+
+def test_a_plain_install_of_the_course_brings_nothing_of_the_course(tmp_path, monkeypatch):
+    """`pip install .` of the course into site-packages: its distribution (course/, autograder/,
+    a .pth) is never in the view, even when a kernel requirement names it."""
+    site = _fake_install(tmp_path, "fashion-mnist-course",
+                         ["course/__init__.py", "course/reference.py", "autograder/__init__.py", "course.pth"])
+    _fake_install(tmp_path / "b", "kernel-helper", ["kernel_helper.py"], requires=["fashion-mnist-course"])
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(tmp_path / "b" / "site"))
+    names = set(view.build(roots=("kernel-helper",)).names())
+    assert "kernel_helper.py" in names and not {"course", "autograder", "course.pth"} & names
+    monkeypatch.setattr(view, "NEVER", set())          # without the rule, the course would come along
+    assert {"course", "autograder"} <= set(view.build(roots=("kernel-helper",)).names())
+
+
+def test_markers_and_extras_are_evaluated(tmp_path, monkeypatch):
+    _fake_install(tmp_path, "root-pkg", ["root_pkg.py"],
+                  requires=["numpy", "keras; sys_platform == 'nonexistent'", "nbgrader; extra == 'dev'"])
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    found = set(view.closure(("root-pkg",)))
+    assert "numpy" in found and "keras" not in found and "nbgrader" not in found
+
+
+def test_the_box_hides_every_site_folder_and_mounts_the_view_in_the_base_interpreters():
+    built = view.build()
+    args = command.argv("bwrap", built, "/given", "/grader", None, 1, ["python"], {})
+    tmpfs = {args[i + 1] for i, a in enumerate(args) if a == "--tmpfs"}
+    assert set(command.host_site_folders()) <= tmpfs and built.site_packages in tmpfs
+    binds = [(args[i + 1], args[i + 2]) for i, a in enumerate(args) if a == "--ro-bind"]
+    assert ("/", "/") not in binds and not [b for b in binds if b[0] in (str(ROOT), str(Path.home()))]
+    assert (str(built.entries["numpy"]), f"{built.site_packages}/numpy") in binds
+    assert "--clearenv" in args and "--unshare-net" in args and "--die-with-parent" in args
+
+
+# --- a real kernel in the box -----------------------------------------------------------------
+
+@needs_bwrap
+def test_the_kernel_sees_its_folder_and_the_view_only(tmp_path):
+    (tmp_path / "given.txt").write_text("mine")
+    import autograder
+    probes = [
+        "import os; print(os.getcwd(), sorted(os.listdir('.')))",
+        "import numpy, fashion_mnist_student; print('imports-ok')",
+        "import course",
+        "import autograder",
+        "import nbgrader",
+        f"print(open({str(ROOT / 'course' / 'reference.py')!r}).read()[:40])",
+        f"print(os.listdir({str(Path(autograder.__file__).parent)!r}))",
+        f"print(os.listdir({str(Path.home())!r}))",
+        "print(open('/etc/passwd').read())",
+        "print(sorted(os.listdir('/')))",
+    ]
+    said = run_in_box(tmp_path, *probes)
+    assert said[0] == ("ok", "/tmp/work ['given.txt']\n")
+    assert said[1] == ("ok", "imports-ok\n")
+    assert [s[0] for s in said[2:7]] == ["error"] * 5, said[2:7]
+    # the home folder holds at most the way to the interpreter (pyenv's lives there)
+    base = Path(sys.base_prefix).resolve()
+    way = [base.relative_to(Path.home()).parts[0]] if base.is_relative_to(Path.home()) else []
+    assert said[7][0] == "error" or said[7][1] == f"{way}\n", said[7]
+    assert len(said[8][1].split()) == 2 and "nobody" in said[8][1]
+    assert "work" not in said[9][1] and "home" not in said[9][1]
+    # on the host the same code reaches the course: the checks can fail
+    import importlib.util
+    assert importlib.util.find_spec("course") is not None and (ROOT / "course" / "reference.py").exists()
+
+
+@needs_bwrap
+def test_the_kernel_has_no_network_and_writes_nothing_on_the_host(tmp_path):
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    said = run_in_box(tmp_path,
+                      f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), 3); print('reached')\n"
+                      "except OSError as e:\n    print('no network', e)",
+                      "open('written.txt', 'w').write('x'); import os; print(sorted(os.listdir('/tmp/.box')))")
+    server.close()
+    assert said[0][1].startswith("no network"), said
+    assert not (tmp_path / "written.txt").exists()           # the work folder is a copy in the box
+    assert "kernel-" in said[1][1]                           # the sockets are in the box's /tmp
+
+
+@needs_bwrap
+def test_a_dead_kernel_ends_its_box(tmp_path):
+    import psutil
+    marker = f"box-left-{os.getpid()}"
+    said = run_in_box(tmp_path, "import subprocess, sys; subprocess.Popen([sys.executable, '-c', "
+                                f"'import time; time.sleep(600)', '{marker}'], start_new_session=True); print('started')")
+    assert said[0][1] == "started\n"
+    assert not [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+
+
+# --- the pull ---------------------------------------------------------------------------------
+
+def _box_like(tmp_path):
+    """A folder laid out as a box's root seen through /proc/<pid>/root."""
+    root = tmp_path / "root"
+    folder = root / "tmp" / "work" / "probe_handover"
+    folder.mkdir(parents=True)
+    return root, folder
+
+
+def test_pull_takes_only_named_regular_files_within_their_cap(tmp_path):
+    root, folder = _box_like(tmp_path)
+    secret = tmp_path / "host-secret.json"
+    secret.write_text("secret")
+    (folder / "a.json").write_text(json.dumps({"ok": 1}))
+    (folder / "b.npz").write_bytes(b"0" * 2000)
+    (folder / "c.json").symlink_to(secret)
+    (folder / "other.json").write_text("not asked for")
+    os.mkfifo(folder / "d.json")
+    target = tmp_path / "host"
+    got = pull.pull(str(root), "/tmp/work/probe_handover", ["a.json", "b.npz", "c.json", "d.json", "../x"],
+                    target, max_bytes=1000)
+    assert got == ["a.json"] and sorted(p.name for p in target.iterdir()) == ["a.json"]
+    assert pull.pull(str(root), "/tmp/work/probe_handover", ["b.npz"], target, max_bytes=5000) == ["b.npz"]
+
+
+def test_pull_follows_no_link_on_the_way(tmp_path):
+    root, folder = _box_like(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.json").write_text("host file")
+    shutil.rmtree(folder)
+    folder.symlink_to(outside)                      # the kernel made its folder a link
+    assert pull.pull(str(root), "/tmp/work/probe_handover", ["a.json"], tmp_path / "host") == []
+    assert not (tmp_path / "host").exists()
+    folder.unlink()
+    shutil.copytree(outside, folder)                 # the same name, a real folder: taken
+    assert pull.pull(str(root), "/tmp/work/probe_handover", ["a.json"], tmp_path / "host") == ["a.json"]
+
+
+def test_is_socket_is_false_for_a_link_to_a_socket(tmp_path):
+    root, folder = _box_like(tmp_path)
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(folder / "real"))
+    (folder / "link").symlink_to(folder / "real")
+    try:
+        assert pull.is_socket(str(root), "/tmp/work/probe_handover/real")
+        assert not pull.is_socket(str(root), "/tmp/work/probe_handover/link")
+    finally:
+        sock.close()
+
+
+@needs_bwrap
+def test_pull_from_a_running_box(tmp_path):
+    from autograder.box.kernel import BoxedKernelManager
+
+    async def main():
+        km = BoxedKernelManager(given=str(tmp_path), kernel_name="python3")
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            await kc.execute_interactive("import os; os.makedirs('probe_handover'); "
+                                         "open('probe_handover/g.json', 'w').write('{}'); "
+                                         "os.symlink('/etc/hostname', 'probe_handover/h.json')", timeout=30)
+            return km.pull("/tmp/work/probe_handover", ["g.json", "h.json"], tmp_path / "host")
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+            await km.cleanup_resources()
+    assert asyncio.run(main()) == ["g.json"]
+    assert (tmp_path / "host" / "g.json").read_text() == "{}"
+
+
+def test_box_module_runs_on_this_interpreter():
+    assert Path(command.interpreter_path()).exists() and sys.base_prefix
