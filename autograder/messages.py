@@ -21,9 +21,6 @@ MESSAGES = {
     "probe_malformed": (
         "What this test cell handed to the grader could not be read as data ({detail}); this test scores 0.",
         "这个测试单元格交给评分程序的结果无法作为数据读取（{detail}），这项测试记 0 分。"),
-    "forbidden_code": (
-        "{function} uses {what} (line {line} of its cell): a graded function must compute its answer itself, without importing or reading the course's or the grader's code, eval, exec or files. Its parts score 0.",
-        "{function} 用到了 {what}（所在单元格第 {line} 行）：评分的函数必须自己算出结果，不能导入或读取课程或评分程序的代码，也不能使用 eval、exec 或读取文件。相关部分记 0 分。"),
     "kernel_died": (
         "The kernel died while this cell ran (cell {cell}). That usually means the code used too much memory, crashed Python (e.g. os._exit) or started too many processes. The cells before it kept their points; the grader restarted the kernel and graded the cells after it.",
         "运行这个单元格（第 {cell} 个单元格）时内核崩溃了。常见原因是代码占用内存过多、让 Python 崩溃（例如 os._exit）或启动了过多进程。之前的单元格保留得分；评分程序重启了内核，并继续评分后面的单元格。"),

@@ -171,16 +171,20 @@ def test_a_malformed_hand_over_is_that_cells_failure_not_a_crash(kind, tmp_path)
     assert "could not be read" in verdict.message or "received nothing" in verdict.message
 
 
-# --- the static check of the student's cells --------------------------------------------------
+# --- the static check of the student's cells: a signal for the report, never a score ----------
 
 CHEATS = {
     "import course": "from course.reference import build_model",
+    "star import": "from course.reference import *\n\ndef build_model():\n    pass",
     "a helper": "def helper():\n    from course import reference\n    return reference\n\n"
                 "def build_model():\n    return helper().build_model()",
     "the student package": "def build_model():\n    return fashion_mnist_student.examples.fresh_model()",
     "importlib": "def build_model():\n    import importlib\n    return importlib.import_module('course.reference').build_model()",
     "reading files": "def build_model():\n    exec(open('/x/course/reference.py').read())",
     "sys.modules": "def build_model():\n    import sys\n    return sys.modules['course.reference'].build_model()",
+    "names from pieces": "import numpy as np\n\ndef build_model():\n    return getattr(np.load, '__glob' + 'als__')"
+                         "['__builtins__']['__import__']('cou' + 'rse.reference').build_model()",
+    "a magic": "%time R = __import__('course.reference')\n\ndef build_model():\n    return R.build_model()",
 }
 HONEST_CODE = [
     "def build_model():\n    '''Like the reference tutorial: Flatten and two Dense layers.'''\n"
@@ -188,12 +192,34 @@ HONEST_CODE = [
     "        tf.keras.layers.Dense(128, activation='relu'), tf.keras.layers.Dense(10)])",
     "import numpy as np\n\ndef preprocess_images(images):\n    return np.asarray(images) / 255.0",
 ]
+# what honest students write (issue #23): none of it may cost a point or raise the signal
+HONEST_EXTRAS = {
+    "import time": "def train_model(model, images, labels, epochs=10):\n    import time\n    start = time.time()\n"
+                   "    history = model.fit(images, labels, epochs=epochs)\n"
+                   "    print('trained in', round(time.time() - start), 's, of course on the CPU')\n    return history",
+    "import warnings": "import warnings\n\ndef train_model(model, images, labels, epochs=10):\n"
+                       "    warnings.warn('training on the CPU')\n    return model.fit(images, labels, epochs=epochs)",
+    "Counter": "import collections\n\ndef plot_value_array(i, predictions_array, true_label):\n"
+               "    counts = collections.Counter(true_label)\n    return counts",
+    "os.environ": "import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'\n\ndef build_model():\n    return None",
+    "seaborn": "import seaborn as sns\nfrom IPython.display import display\n\ndef plot_image(i, p, t, img):\n"
+               "    sns.set_theme()",
+    "magics": "%time x = 1\n%%timeit\ndef preprocess_images(images):\n    return images / 255.0",
+    "scratch": "import os\nfor i in os.listdir('.'):\n    print(i)\n\ndef plot_image(i, p, t, img):\n    pass",
+}
+GRADED = {"preprocess_images", "build_model", "compile_model", "train_model", "make_probability_model",
+          "plot_image", "plot_value_array"}
 
 
 @pytest.mark.parametrize("name", sorted(CHEATS))
 def test_code_that_reaches_for_the_course_is_found(name):
     found = forbidden_functions([CHEATS[name]], {"build_model"})
     assert "build_model" in found, name
+
+
+@pytest.mark.parametrize("name", sorted(HONEST_EXTRAS))
+def test_honest_code_raises_no_signal(name):
+    assert forbidden_functions([HONEST_EXTRAS[name]], GRADED) == {}, name
 
 
 def test_names_from_a_forbidden_import_in_another_cell_are_followed():
@@ -203,39 +229,37 @@ def test_names_from_a_forbidden_import_in_another_cell_are_followed():
     assert set(found) == {"build_model"}
 
 
-def test_a_fork_bomb_above_a_function_costs_that_function_only():
-    bomb = "import os\nif os.fork() == 0:\n    pass\n\ndef plot_value_array(i, p, t):\n    pass"
-    found = forbidden_functions([bomb, HONEST_CODE[1]], {"plot_value_array", "preprocess_images"})
-    assert set(found) == {"plot_value_array"}
-
-
 def test_honest_code_is_not_flagged():
     assert forbidden_functions(HONEST_CODE, {"build_model", "preprocess_images"}) == {}
 
 
-def _tiny_notebook(build_model_source):
-    cells = [new_code_cell('LANG = "en"'),
+def _tiny_notebook(build_model_source, extra_cells=()):
+    cells = [new_code_cell('LANG = "en"', metadata={"nbgrader": {"locked": True, "grade_id": "setup",
+                                                                  "solution": False, "grade": False}}),
              new_code_cell(build_model_source, metadata={"nbgrader": {"solution": True, "grade_id": "build_model"}}),
+             *extra_cells,
              new_code_cell("probes.build_model_output(build_model)",
                            metadata={"nbgrader": {"grade": True, "grade_id": "test_build_model_output", "points": 2,
                                                   "locked": True}})]
     return new_notebook(cells=cells)
 
 
-def test_judge_notebook_gives_zero_with_the_reason_to_a_cheating_part(tmp_path):
+def test_the_static_check_is_a_signal_never_a_score(tmp_path):
+    """Code that reached for the course keeps the points its hand-over earns (the box holds no
+    course to reach): the finding is written into the cell's metadata for the class report."""
     nb = _tiny_notebook(CHEATS["a helper"])
     resources = {"metadata": {"path": str(tmp_path)}, "nbgrader": {"student": "s", "assignment": "fashion_mnist_en"}}
     probes.configure(submission_seed(nb, resources), tmp_path / probes.FOLDER)
-    probes.build_model_output(reference.build_model)  # the reference's answer, handed over
-    judge_notebook(nb, resources)
-    cell = nb.cells[2]
-    assert cell.outputs[0]["output_type"] == "error" and "must compute its answer itself" in cell.outputs[0]["evalue"]
-    assert cell.metadata["autograder"]["forbidden"]
+    probes.build_model_output(reference.build_model)
+    verdicts = judge_notebook(nb, resources)
+    cell = nb.cells[-1]
+    assert verdicts["test_build_model_output"].passed and cell.outputs == []
+    assert cell.metadata["autograder"]["forbidden"] == "from course import reference"
     honest = _tiny_notebook(HONEST_CODE[0])
     probes.configure(submission_seed(honest, resources), tmp_path / probes.FOLDER)
     probes.build_model_output(reference.build_model)
     judge_notebook(honest, resources)
-    assert honest.cells[2].outputs == []  # the same hand-over, honest code: passed
+    assert honest.cells[-1].outputs == [] and "autograder" not in honest.cells[-1].metadata
 
 
 def test_the_seed_follows_the_submission_and_only_it():
@@ -245,6 +269,11 @@ def test_the_seed_follows_the_submission_and_only_it():
     assert seed == submission_seed(_tiny_notebook(HONEST_CODE[0]), resources)   # a regrade
     assert seed != submission_seed(nb, {"nbgrader": {"student": "bo", "assignment": "fashion_mnist_en"}})
     assert seed != submission_seed(_tiny_notebook(HONEST_CODE[1]), resources)
+    added = _tiny_notebook(HONEST_CODE[0], [new_code_cell("answers = [0.1] * 10")])  # an added cell
+    assert seed != submission_seed(added, resources)
+    locked = _tiny_notebook(HONEST_CODE[0])
+    locked.cells[0].source = "LANG = 'zh'"  # a locked cell: restored from the source before grading
+    assert seed == submission_seed(locked, resources)
 
 
 def test_hand_over_is_json_and_arrays_only(honest_handover):

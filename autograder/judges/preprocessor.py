@@ -1,24 +1,20 @@
-"""JudgeProbes: the verdict of every probed grade cell, in nbgrader's process after execution."""
+"""JudgeProbes: the verdict of every probed grade cell, in nbgrader's process after execution.
+
+It also writes the static check's signal (autograder.judges.static: code that reached for the
+course's code) into the grade cells it touches, for the class report; that costs no point.
+"""
 
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
-from ..handover import HANDOVER_DIR, submission_seed
-from ..messages import say
+from ..handover import HANDOVER_DIR, submission_seed, written_by_student
 from ..notebook_run import notebook_language
 from .handover import Folder
 from .registry import ACCURACY_DEPENDS_ON, JUDGED_CELLS, judge_cell
 from .static import finding_for, forbidden_functions
 
 GRADED_FUNCTIONS = {name for _, depends in JUDGED_CELLS.values() for name in depends} | set(ACCURACY_DEPENDS_ON)
-
-
-def _written_by_student(cell):
-    """Solution cells and cells the student added (nbgrader keeps them); locked and test cells
-    are restored from the source before execution."""
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return bool(meta.get("solution")) or not (meta.get("locked") or meta.get("grade"))
 
 
 def _failed_already(cell):
@@ -37,7 +33,7 @@ def _folder(resources):
 def judge_notebook(nb, resources):
     """Write each probed cell's verdict into it; return {grade id: Verdict or None (skipped)}."""
     lang = notebook_language(nb)
-    solutions = [c.source for c in nb.cells if c.cell_type == "code" and _written_by_student(c)]
+    solutions = [c.source for c in nb.cells if c.cell_type == "code" and written_by_student(c)]
     forbidden = forbidden_functions(solutions, GRADED_FUNCTIONS)
     handovers = Folder(_folder(resources), lang)
     seed = submission_seed(nb, resources)
@@ -48,9 +44,7 @@ def judge_notebook(nb, resources):
             continue
         depends = JUDGED_CELLS[grade_id][1] if grade_id in JUDGED_CELLS else ACCURACY_DEPENDS_ON
         finding = finding_for(forbidden, depends)
-        if finding and not _failed_already(cell):
-            function = finding.functions[0] if finding.functions else depends[0]
-            _fail(cell, say("forbidden_code", lang, function=function, what=finding.what, line=finding.line))
+        if finding:  # a signal for the class report, never a score
             cell.metadata.setdefault("autograder", {})["forbidden"] = finding.what
         if grade_id not in JUDGED_CELLS or _failed_already(cell):
             verdicts[grade_id] = None

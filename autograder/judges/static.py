@@ -1,23 +1,32 @@
-"""Solution cells that reach for the course's code instead of computing the answer.
+"""A signal for the class report, never a score: student cells that reached for the course's code.
 
-Under plain `nbgrader autograde` the kernel shares the instructor's environment, so the reference
-solution and the grader are importable and readable there; in the class command's box they are not
-mounted, but the student package is (the notebook needs it), and it builds the lesson's model.
-A graded function whose code imports anything but the lesson's libraries, names the course's
-packages, or reads files, evals or execs, scores 0 for its parts, with a message that says why.
-The check reads the cell's syntax tree; it does not run anything.
+The kernel runs in a box that holds nothing of the course, the grader or the solutions (BOX,
+autograder/box/), and the student package builds no answer (its models are probe models), so no
+verdict hangs on this check: honest code that imports ``time``, ``os``, ``warnings``,
+``collections``, ``seaborn`` or ``IPython.display``, says "of course" in a string or uses an IPython
+magic loses nothing. What it finds (an import of ``course`` or ``autograder``, the student
+package's internals, ``__import__``/``importlib``/``exec``/``eval``, ``__globals__``/
+``__builtins__``/``sys.modules``, a path into the course) is written into the grade cells of the
+functions it touches (``metadata.autograder.forbidden``) and listed in the class report for the
+instructor to look at. The check reads the cells' syntax trees (IPython magics turned into the
+code they run); it runs nothing.
 """
 
 import ast
+import re
 from dataclasses import dataclass
 
-ALLOWED_MODULES = {"numpy", "tensorflow", "keras", "matplotlib", "math"}
-FORBIDDEN_NAMES = {"fashion_mnist_student", "checks", "probes", "course", "autograder", "__import__",
-                   "exec", "eval", "compile", "open", "globals", "vars", "locals", "sys", "os",
-                   "importlib", "builtins", "__builtins__", "subprocess", "inspect", "breakpoint"}
-FORBIDDEN_ATTRIBUTES = {"__globals__", "__dict__", "__code__", "__closure__", "__builtins__",
-                        "__subclasses__", "__loader__", "__spec__", "read_text", "read_bytes", "modules"}
-FORBIDDEN_TEXT = ("course", "autograder", "reference", "judges", "probe", "fashion_mnist_student")
+REACHING_MODULES = {"course", "autograder", "importlib", "nbgrader", "solutions"}
+# the student package's internals: the notebook needs only its top level (data, class names, fonts)
+STUDENT_PACKAGE = "fashion_mnist_student"
+INTERNALS = {"probes", "checks", "examples", "probe_inputs", "guard"}
+REACHING_NAMES = {"__import__", "exec", "eval", "importlib", "__builtins__", "course", "autograder"}
+REACHING_ATTRIBUTES = {"__globals__", "__builtins__", "__subclasses__", "__loader__", "__code__",
+                       "__closure__", "modules"}
+REACHING_TEXT = ("course.reference", "course/reference", "autograder", "/course/", "/solutions/",
+                 "gradebook", "probe_handover", "fashion_mnist_student.", "__builtins__", "__import__",
+                 "__globals__")
+_MAGIC = re.compile(r"^(\s*)(%%?|!)[A-Za-z_]*\s?(.*)$")
 
 
 @dataclass(frozen=True)
@@ -27,34 +36,72 @@ class Finding:
     functions: tuple   # the functions it is in; () when it is outside every function
 
 
-def _module_allowed(name):
-    return (name or "").split(".")[0] in ALLOWED_MODULES
+def without_magics(source):
+    """``source`` with each IPython magic line replaced by the code it runs (``%time x = f()``
+    -> ``x = f()``; ``!ls`` and a cell magic's first line -> ``pass``), line numbers kept."""
+    lines = []
+    for line in source.splitlines():
+        found = _MAGIC.match(line)
+        if not found:
+            lines.append(line)
+            continue
+        indent, kind, rest = found.groups()
+        code = rest if kind == "%" else ""
+        try:
+            ast.parse(code)
+        except SyntaxError:
+            code = ""
+        lines.append(indent + (code or "pass"))
+    return "\n".join(lines)
+
+
+def _parse(source):
+    try:
+        return ast.parse(without_magics(source))
+    except SyntaxError:
+        return None  # it does not run either; its parts fail on their own
+
+
+def _dotted(node):
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _module_reaches(name):
+    parts = (name or "").split(".")
+    return parts[0] in REACHING_MODULES or (parts[0] == STUDENT_PACKAGE and len(parts) > 1 and parts[1] in INTERNALS)
 
 
 def _offence(node):
     if isinstance(node, ast.Import):
-        bad = [a.name for a in node.names if not _module_allowed(a.name)]
+        bad = [a.name for a in node.names if _module_reaches(a.name)]
         return f"import {bad[0]}" if bad else None
     if isinstance(node, ast.ImportFrom):
-        return None if node.level == 0 and _module_allowed(node.module) else f"from {'.' * node.level}{node.module or ''} import"
-    if isinstance(node, ast.Name) and node.id in FORBIDDEN_NAMES:
+        module = node.module or ""
+        internal = module == STUDENT_PACKAGE and any(a.name in INTERNALS for a in node.names)
+        if node.level or _module_reaches(module) or internal:
+            return f"from {'.' * node.level}{module} import {', '.join(a.name for a in node.names)[:40]}"
+        return None
+    if isinstance(node, ast.Name) and node.id in REACHING_NAMES:
         return node.id
-    if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
-        return f".{node.attr}"
+    if isinstance(node, ast.Attribute):
+        dotted = _dotted(node) or ""
+        if dotted.startswith(STUDENT_PACKAGE + ".") and dotted.split(".")[1] in INTERNALS:
+            return dotted
+        return f".{node.attr}" if node.attr in REACHING_ATTRIBUTES else None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         lowered = node.value.lower()
-        hit = next((t for t in FORBIDDEN_TEXT if t in lowered), None)
-        return f"'{node.value[:40]}'" if hit else None
+        return f"'{node.value[:40]}'" if any(t in lowered for t in REACHING_TEXT) else None
     return None
 
 
-def findings(source):
-    """Every forbidden construct in ``source`` with the functions it is inside."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []  # it does not run either; its parts fail on their own
-
+def _findings(tree):
     found = []
 
     def visit(node, inside):
@@ -72,48 +119,53 @@ def findings(source):
     return found
 
 
-def _bound_names(statement):
-    """The names a module-level statement binds."""
+def findings(source):
+    """Every construct in ``source`` that reaches for the course, with the functions it is inside."""
+    tree = _parse(source)
+    return _findings(tree) if tree is not None else []
+
+
+def _bound_names(statement, graded):
+    """The names a module-level statement binds (a star import of the course: every graded one)."""
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return {statement.name}
     if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return {(a.asname or a.name).split(".")[0] for a in statement.names}
+        names = {(a.asname or a.name).split(".")[0] for a in statement.names}
+        return (names - {"*"}) | (set(graded) if "*" in names else set())
     return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def forbidden_functions(sources, graded):
-    """{graded function: the Finding that costs its parts} over the student's cells.
+    """{graded function: the Finding that touches it} over the student's cells (magics included).
 
-    A function is flagged when its own code has a finding, when its name was bound by a statement
-    that has one (``from course.reference import build_model``), when a cell's top-level code has
-    one and the function is defined in that cell (the part that did it: a fork bomb above
-    plot_value_array costs plot_value_array), or when it uses a name flagged in any of these ways
-    (a helper of the student's own, or ``R`` after ``import course.reference as R``)."""
+    A function is touched when its own code has a finding, when its name was bound by a statement
+    that has one (``from course.reference import build_model``, or every graded name by a star
+    import), when a cell's top-level code has one and the function is defined in that cell, or
+    when it uses a name touched in any of these ways (``R`` after ``import course.reference as R``)."""
     flagged, functions = {}, {}
     for source in sources:
-        try:
-            tree = ast.parse(source)
-        except SyntaxError:
-            continue  # it does not run either; its parts fail on their own
+        tree = _parse(source)
+        if tree is None:
+            continue
         cell_finding = None
         for statement in tree.body:
-            found = findings(ast.unparse(statement)) if not isinstance(
-                statement, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
             if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 functions[statement.name] = statement
-                inside = findings(ast.unparse(statement))
+                inside = _findings(statement)
                 if inside:
                     flagged.setdefault(statement.name, inside[0])
-            elif found:
+                continue
+            found = _findings(statement)
+            if found:
                 cell_finding = cell_finding or found[0]
-                for name in _bound_names(statement):
+                for name in _bound_names(statement, graded):
                     flagged.setdefault(name, found[0])
         if cell_finding:
             for statement in tree.body:
                 if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     flagged.setdefault(statement.name, cell_finding)
     changed = True
-    while changed:  # what uses a flagged name is flagged
+    while changed:  # what uses a touched name is touched
         changed = False
         for name, node in functions.items():
             if name in flagged:
@@ -126,5 +178,5 @@ def forbidden_functions(sources, graded):
 
 
 def finding_for(forbidden, functions):
-    """The Finding that costs a cell depending on ``functions`` its points, or None."""
+    """The Finding touching a cell that depends on ``functions``, or None."""
     return next((forbidden[name] for name in functions if name in forbidden), None)

@@ -56,9 +56,9 @@ def judge_file(path, lang="en"):
 
 
 def recheck_folder(folder):
-    """Where the grader's re-check left its weights and record (recheck.RECHECK_DIR, a folder the
+    """Where the grader's re-check left its weights and record (recheck.RECHECK_FOLDER, a folder the
     notebook's box never could write, once BOX's re-check in a fresh box lands)."""
-    return Path(folder) / getattr(recheck, "RECHECK_DIR", PROBE_FOLDER)
+    return Path(folder) / getattr(recheck, "RECHECK_FOLDER", PROBE_FOLDER)
 
 
 def judged(folder, accuracy, assignment, lang="en"):

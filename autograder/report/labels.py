@@ -81,8 +81,9 @@ LABELS = {
     # the borderline re-check (autograder/recheck.py): after the first accuracy
     "recheck": ("re-checked: {figures} on {n} more seeds (mean {mean}): {verdict}",
                 "已复核：另外 {n} 个种子上为 {figures}（平均 {mean}）：{verdict}"),
-    "forbidden_list": ("Code that reached for the course's or the grader's code (0 for those parts)",
-                       "调用了课程或评分程序代码的提交（相关部分记 0 分）"),
+    "forbidden_list": ("Reached for the course's code (a signal to look at: it costs no point; the kernel "
+                       "cannot reach the course)",
+                       "试图调用课程代码的提交（仅供查看的信号，不扣分；内核接触不到课程代码）"),
     "forbidden_item": ("{what} in {cells}", "{cells}中用到 {what}"),
     "recheck_passed": ("passed", "通过"),
     "recheck_failed": ("not passed", "未通过"),
