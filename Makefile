@@ -9,8 +9,9 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 ASSIGNMENT ?= fashion_mnist_en
 WORKERS ?= 2
 DEMO_LANG ?= en
+HUB_PORT ?= 8000
 
-.PHONY: setup data test test-fast book exercises demo grade report benchmark clean
+.PHONY: setup data test test-fast book exercises demo grade report benchmark clean hub hub-stop
 
 setup:            ## system packages, .venv with pinned packages, Fashion-MNIST, fonts
 	bash tools/setup.sh
@@ -45,6 +46,12 @@ grade:            ## autograde every submission in submitted/, in parallel, with
 
 report:           ## the class report for ASSIGNMENT: reports/$(ASSIGNMENT).html (one self-contained page)
 	python -m autograder report $(ASSIGNMENT)
+
+hub:              ## a class server on this machine, as root: JupyterHub, the exchange, the formgrader (ROSTER=students.csv, HUB_PORT=8000)
+	python -m autograder hub start $(if $(ROSTER),--roster $(ROSTER)) --port $(HUB_PORT)
+
+hub-stop:         ## stop the class server and everything it started
+	python -m autograder hub stop
 
 benchmark:        ## class-grading timings, written to benchmarks/results/grading.json
 	python benchmarks/grading.py

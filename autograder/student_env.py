@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from . import bundle
@@ -67,14 +66,22 @@ def base_python() -> str:
     return sys.executable
 
 
+def pinned(names, requirements: Path = ROOT / "requirements.txt") -> list[str]:
+    """The lines of requirements.txt that pin ``names`` (one each; EnvError when one is missing)."""
+    found = {}
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        name = requirement.split("==", 1)[0].split(";", 1)[0].strip().lower()
+        if name in names and "==" in requirement:
+            found[name] = requirement
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise EnvError(f"{requirements} pins none of {missing}")
+    return [found[name] for name in names]
+
+
 def _pins() -> list[str]:
-    extra = []
-    for name in HUB_EXTRA:
-        try:
-            extra.append(f"{name}=={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            extra.append(name)
-    return extra
+    return pinned(HUB_EXTRA)
 
 
 def _build(target: Path, python: str) -> None:

@@ -33,8 +33,10 @@ fi
 # WCAG 2.1 (label-content-name-mismatch...); the pinned 4.10 from npm is injected instead
 if command -v npm >/dev/null; then
   npm install --silent --no-audit --no-fund --prefix "$VENV/npm" axe-core@4.10.3
+  # the class server's proxy (make hub, python -m autograder hub)
+  npm install --silent --no-audit --no-fund --prefix "$VENV/npm" configurable-http-proxy@5.3.0
 else
-  echo "setup: no npm: the browser tests cannot run axe-core 4 (install Node.js and npm)" >&2
+  echo "setup: no npm: the browser tests cannot run axe-core 4, make hub has no proxy (install Node.js and npm)" >&2
 fi
 # jsonschema (via nbformat) imports rfc3987-syntax, pulled in by jupyter-events' format extras, when
 # it is installed; at import it builds ~40 Lark parsers for the "iri" format, which no notebook

@@ -1,0 +1,147 @@
+"""nbgrader's exchange, not world-writable.
+
+nbgrader's default exchange is a folder every user may write (mode 0777; nbgrader#1225): any user
+of the machine can create the course's folder before the instructor does, and since the root has
+no sticky bit, rename it away and put their own in its place. This hub's exchange instead:
+
+    exchange/                     root:CLASS         3770  only the class (instructor and students)
+                                                           enters; sticky: nobody renames or
+                                                           deletes another's entry
+    exchange/COURSE/              instructor:CLASS   2750  the class may enter, only the instructor writes
+    exchange/COURSE/outbound/     instructor:CLASS   2750  released assignments: the class reads
+    exchange/COURSE/inbound/      instructor:CLASS   2730  submissions: a student may create a folder
+                                                           but not list the folder, so not find or
+                                                           read another's (names end in 72 random bits)
+    exchange/COURSE/feedback/     instructor:CLASS   2710  feedback: files named by a keyed hash of the
+                                                           submission's secret, which only the student
+                                                           who submitted holds; nobody may list
+
+The exchange root is group-writable only because nbgrader's students' side checks that it is
+writable before it fetches or submits; the sticky bit makes that harmless. On the instructor's side
+two classes replace nbgrader's: ``ReleaseAssignment`` does not chmod the root to 0777 (nbgrader's
+does on every release), and ``Collect`` takes a submission only when its folder is owned by the
+student it names and holds no symbolic link (nbgrader copies what a link points to, as the
+instructor: a link to the source notebook would come back as the student's work, and in the
+feedback).
+"""
+
+import glob
+import grp
+import os
+import pwd
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from nbgrader.exchange.default import ExchangeCollect, ExchangeReleaseAssignment
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One folder of the exchange: who owns it and its mode."""
+    path: Path
+    owner: str
+    group: str
+    mode: int
+
+
+def plan(root: Path, course_id: str, instructor: str, group: str) -> tuple[Entry, ...]:
+    course = Path(root) / course_id
+    return (Entry(Path(root), "root", group, 0o3770),
+            Entry(course, instructor, group, 0o2750),
+            Entry(course / "outbound", instructor, group, 0o2750),
+            Entry(course / "inbound", instructor, group, 0o2730),
+            Entry(course / "feedback", instructor, group, 0o2710))
+
+
+def apply(entries) -> None:
+    """Create each folder (parents first) and set its owner and mode; a symbolic link in the way
+    is refused rather than followed."""
+    for entry in entries:
+        if entry.path.is_symlink():
+            raise RuntimeError(f"{entry.path} is a symbolic link; the exchange needs real folders")
+        entry.path.mkdir(mode=0o700, exist_ok=True)
+        os.chown(entry.path, pwd.getpwnam(entry.owner).pw_uid, grp.getgrnam(entry.group).gr_gid,
+                 follow_symlinks=False)
+        os.chmod(entry.path, entry.mode)
+
+
+def differences(entries) -> list[str]:
+    """What is not as planned (empty when the exchange is right)."""
+    wrong = []
+    for entry in entries:
+        try:
+            info = os.lstat(entry.path)
+        except FileNotFoundError:
+            wrong.append(f"{entry.path}: missing")
+            continue
+        mode = stat.S_IMODE(info.st_mode)
+        owner = pwd.getpwuid(info.st_uid).pw_name
+        group = grp.getgrgid(info.st_gid).gr_name
+        if (owner, group, mode) != (entry.owner, entry.group, entry.mode) or not stat.S_ISDIR(info.st_mode):
+            wrong.append(f"{entry.path}: {owner}:{group} {mode:o}, wanted {entry.owner}:{entry.group} "
+                         f"{entry.mode:o}")
+    return wrong
+
+
+class ReleaseAssignment(ExchangeReleaseAssignment):
+    """nbgrader's release, without making the exchange root world-writable."""
+
+    def ensure_root(self):
+        if not os.path.isdir(self.root) or not os.access(self.root, os.W_OK | os.X_OK):
+            self.fail(f"The exchange {self.root} is missing or not writable by you: start the hub as root "
+                      "(python -m autograder hub start), which sets it up")
+
+
+def symlinks_in(folder: str) -> list[str]:
+    found = []
+    for parent, dirs, files in os.walk(folder, followlinks=False):
+        found += [os.path.join(parent, name) for name in dirs + files
+                  if os.path.islink(os.path.join(parent, name))]
+    return found
+
+
+def refusal(path: str, username: str) -> str | None:
+    """Why a submission folder is not taken (None when it is): it must be a real folder owned by
+    the student it names, holding no symbolic link."""
+    try:
+        info = os.lstat(path)
+        owner = pwd.getpwuid(info.st_uid).pw_name
+    except (KeyError, FileNotFoundError):
+        return "its owner is not a user of this machine"
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a folder"
+    if owner != username:
+        return f"it names {username} but is owned by {owner}"
+    links = symlinks_in(path)
+    if links:
+        return f"it holds symbolic links ({', '.join(links[:3])})"
+    return None
+
+
+class Collect(ExchangeCollect):
+    """nbgrader's collect, taking for each student the latest submission that passes ``refusal``
+    (a classmate's folder that names another student cannot hide that student's own)."""
+
+    def init_src(self):
+        super().init_src()
+        pattern = os.path.join(self.inbound_path, f"{self.coursedir.student_id or '*'}+"
+                                                  f"{self.coursedir.assignment_id}+*")
+        latest = {}
+        for path in glob.glob(pattern):
+            record = self._path_to_record(path)
+            why = refusal(path, record["username"])
+            if why:
+                self.log.warning("Skipped %s: %s", record["filename"], why)
+                continue
+            if self.duedate is not None and self.before_duedate and record["timestamp"] > self.duedate:
+                record = dict(record, late=True)
+            best = latest.get(record["username"])
+            if best is None or _rank(record) > _rank(best):
+                latest[record["username"]] = record
+        self.src_records = [{k: v for k, v in r.items() if k != "late"} for r in latest.values()]
+
+
+def _rank(record):
+    """The submission nbgrader would take: before the due date if any (when asked), then the latest."""
+    return (not record.get("late", False), record["timestamp"])
