@@ -66,18 +66,24 @@ def plain_markdown(text: str, values: dict) -> str:
     return _ROLE.sub(lambda match: match[1], _GLUE.sub(glue, text))
 
 
-def notebook_of(source: Path, executed: Path | None = None, install_url: str = ""):
-    """The reader's notebook of a MyST page (a nbformat NotebookNode), or None when it has no code."""
+def reader_cells(source: Path) -> list:
+    """The cells of a MyST page that its reader sees and its notebook holds, in order (jupytext
+    cells: ``cell_type``, ``source``, ``metadata``); build-only code cells left out."""
     import jupytext
-    import nbformat
 
     page = jupytext.read(source, fmt="md:myst")
+    return [cell for cell in page.cells
+            if not (cell.cell_type == "code" and set(cell.metadata.get("tags", [])) & BUILD_ONLY)]
+
+
+def notebook_of(source: Path, executed: Path | None = None, install_url: str = ""):
+    """The reader's notebook of a MyST page (a nbformat NotebookNode), or None when it has no code."""
+    import nbformat
+
     values = glued_values(executed) if executed else {}
     cells = []
-    for cell in page.cells:
+    for cell in reader_cells(source):
         tags = set(cell.metadata.get("tags", []))
-        if cell.cell_type == "code" and tags & BUILD_ONLY:
-            continue
         if cell.cell_type == "code":
             kept = {"tags": sorted(tags - {"hide-output", "hide-input", "hide-cell"})}
             cells.append(nbformat.v4.new_code_cell(cell.source, metadata=kept if kept["tags"] else {}))
