@@ -177,6 +177,14 @@ def test_record_computes_once_then_reads_back(cache, tmp_path):
     assert (tmp_path / "cache" / "curves.json").is_file()
 
 
+def test_record_keeps_numpy_numbers_as_plain_json(cache):
+    import numpy as np
+    assert cache.record("numbers", lambda: {"accuracy": np.float32(0.5), "curve": np.arange(3)}) == \
+        {"accuracy": 0.5, "curve": [0, 1, 2]}
+    with pytest.raises(TypeError):
+        cache.record("model", lambda: object())
+
+
 def test_failing_computation_leaves_no_entry(cache, tmp_path):
     def broken():
         raise RuntimeError("training failed")

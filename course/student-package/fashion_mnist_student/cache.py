@@ -111,8 +111,15 @@ def _read_json(target):
     return json.loads(target.read_text(encoding="utf-8"))
 
 
+def _plain(value):
+    """NumPy numbers and arrays as JSON has them (what evaluate and History may hold)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot keep a {type(value).__name__} as JSON")
+
+
 def record(name: str, compute):
     """A JSON value (numbers, strings, lists, dicts: a History's ``history``, say) kept as ``name``,
     or ``compute()``'s value, kept for next time. Returned as JSON reads it back, both times."""
-    return cached(path(name, ".json"), lambda: json.loads(json.dumps(compute())),
+    return cached(path(name, ".json"), lambda: json.loads(json.dumps(compute(), default=_plain)),
                   _write_json, _read_json)
