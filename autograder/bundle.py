@@ -25,7 +25,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from .paths import ROOT  # noqa: E402 (one place for paths: autograder/paths.py)
 STUDENT_PACKAGE = ROOT / "course" / "student-package"
 NOTEBOOK = "fashion_mnist.ipynb"
 # the course's pins (requirements.txt) that a student's notebook needs
@@ -303,10 +303,12 @@ def run(args):
 
 
 def main(argv=None):
-    """`bundle` alone: the same as python -m autograder bundle ..."""
-    from .__main__ import main as autograder_main
+    """`bundle` alone: the same as python -m autograder bundle ... (a leading "bundle" is allowed)."""
+    import argparse
     argv = sys.argv[1:] if argv is None else list(argv)
-    return autograder_main(argv if argv[:1] == ["bundle"] else ["bundle", *argv])
+    parser = argparse.ArgumentParser(prog="python -m autograder.bundle", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv[1:] if argv[:1] == ["bundle"] else argv))
 
 
 if __name__ == "__main__":

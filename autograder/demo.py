@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from . import samples
+from . import paths, samples
 from .samples import NOTEBOOK, REWRITTEN, WRONG, prefixed, trained_elsewhere, with_cells_replaced
 
-ROOT = samples.ROOT
-DEFAULT_WHERE = ROOT / "demo"          # git-ignored
+DEFAULT_WHERE = paths.ROOT / "demo"    # git-ignored (in a checkout; the demo needs one)
 MARKER = ".autograder-demo"            # only a folder with this file is ever emptied by the demo
 DUE = datetime(2026, 1, 15, 23, 59, tzinfo=timezone.utc)
 
@@ -159,7 +158,12 @@ def add_arguments(parser):
 
 
 def run(args):
-    from .grading.cli import Options, grade_batch
+    from .grading.batch import Options, grade_batch
+    if paths.checkout() is None:
+        print(f"error: the demo builds its class from the course's solutions/ and exercises/, which an "
+              f"installed package ({paths.PACKAGE}) does not have: run it from a checkout of the course",
+              file=sys.stderr)
+        return 2
     where = Path(args.where) if args.where else DEFAULT_WHERE / args.lang
     start = time.perf_counter()
     print(f"building the sample class in {where} ...", file=sys.stderr)

@@ -7,11 +7,10 @@ runs past ``cell_seconds`` is interrupted.
 
 import re
 import signal
-from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+from .paths import ROOT
 
 
 def is_test_cell(cell):

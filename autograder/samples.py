@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
+from .paths import ROOT  # noqa: E402 (one place for paths: autograder/paths.py)
 NOTEBOOK = "fashion_mnist.ipynb"
 ASSIGNMENTS = ("fashion_mnist_en", "fashion_mnist_zh")
 

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from autograder.__main__ import main, parser
-from autograder.grading import cli, jobs, sandbox
+from autograder.grading import batch, cli, jobs, sandbox
 from autograder.grading.coursedir import Course
 from autograder.grading.status import Result, Status
 from tiny_course import TINY_SOURCE, _tiny_course
@@ -77,13 +77,13 @@ def tiny_class(tmp_path, monkeypatch, tiny_template):
     for student in ("ann", "bob", "cat"):
         _submit(course, student)
     calls = []
-    monkeypatch.setattr(cli, "grade_one", fake_worker(calls))
+    monkeypatch.setattr(batch, "grade_one", fake_worker(calls))
     return course, calls
 
 
 def _grade(course, **options):
     options = {"workers": 1, "sandboxed": False, "feedback": False, "report": False, **options}
-    return cli.grade_batch(cli.Options("a1", course, **options))
+    return batch.grade_batch(batch.Options("a1", course, **options))
 
 
 def test_student_regrades_only_that_student(tiny_class):
@@ -120,14 +120,15 @@ def test_book_only_change_regrades_nothing_a_check_change_regrades_all(tiny_clas
 KILLED_RUN = """
 import sys, time
 sys.path.insert(0, {tests!r})
-from autograder.grading import cli
+from autograder.__main__ import main
+from autograder.grading import batch
 from autograder.grading.status import Result, Status
 def grade(job, sandboxed=True):
     if job.student == "cat":
         time.sleep(600)   # still running when the coordinator is killed
     return Result(job.student, Status.GRADED, notebooks={{"nb.ipynb": job.submission["nb.ipynb"].decode()}})
-cli.grade_one = grade
-sys.exit(cli.main(["a1", "--course", {course!r}, "--workers", "1", "--unsafe-no-sandbox", "--no-report"]))
+batch.grade_one = grade
+sys.exit(main(["grade", "a1", "--course", {course!r}, "--workers", "1", "--unsafe-no-sandbox", "--no-report"]))
 """
 
 
@@ -181,8 +182,8 @@ def test_bad_files_get_one_line_each_in_the_table_and_lose_nothing(tiny_class):
     (submitted / "dan" / "a1" / "nb (1).ipynb").write_text(nbformat.writes(TINY_SOURCE))    # renamed
     (submitted / "ann" / "a1" / "notes.txt").symlink_to(course / "gradebook.db")             # a link beside it
     before = {p: p.read_bytes() for p in submitted.rglob("*") if p.is_file() and not p.is_symlink()}
-    batch = _grade(course, feedback=True)
-    rows = {r.student: r for r in batch.rows}
+    graded = _grade(course, feedback=True)
+    rows = {r.student: r for r in graded.rows}
     assert rows["bob"].status == Status.BAD_FILE and "not valid JSON (line 1, column" in rows["bob"].note
     assert rows["cat"].status == Status.BAD_FILE and "symbolic link" in rows["cat"].note
     assert rows["dan"].status == Status.BAD_FILE and "no nb.ipynb, but nb (1).ipynb" in rows["dan"].note
@@ -191,7 +192,7 @@ def test_bad_files_get_one_line_each_in_the_table_and_lose_nothing(tiny_class):
         assert "\n" not in row.note and "traceback" not in row.note.lower() and "ERROR" not in row.note
     assert {s: score for s, (score, _) in __import__("autograder.grading.gradebook", fromlist=["x"]).scores(course, "a1").items()} \
         == {"ann": 3, "bob": 0, "cat": 0, "dan": 0}
-    assert batch.exit_code == 0, batch.problems
+    assert graded.exit_code == 0, graded.problems
     assert {p: p.read_bytes() for p in before} == before and (submitted / "cat" / "a1" / "nb.ipynb").is_symlink()
     assert "notes.txt" not in [name for job in jobs.find_jobs(course, "a1", sandbox.Limits()) for name in job.submission]
 

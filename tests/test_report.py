@@ -14,7 +14,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from autograder.messages import MESSAGES, say
-from autograder.report import cli, data, items, similarity
+from autograder import __main__ as entry
+from autograder.report import data, items, similarity
 from autograder.report.data import CellResult, ClassData, Student
 from autograder.report.data import TestCell as Cell  # not a pytest class
 from autograder.report.messages_key import message_key
@@ -50,7 +51,7 @@ def page(courses):
 
 
 def _page(course, assignment, *args):
-    assert cli.main(["report", assignment, "--course", str(course), *args]) == 0
+    assert entry.main(["report", assignment, "--course", str(course), *args]) == 0
     path = Path(args[args.index("--out") + 1]) if "--out" in args else course / "reports" / f"{assignment}.html"
     return path, BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
@@ -312,7 +313,7 @@ def test_student_text_is_escaped(course):
 
 
 def test_report_errors_are_one_line(tmp_path, capsys):
-    assert cli.main(["report", "fashion_mnist_en", "--course", str(tmp_path)]) == 2
+    assert entry.main(["report", "fashion_mnist_en", "--course", str(tmp_path)]) == 2
     assert capsys.readouterr().err.count("\n") == 1
 
 
@@ -359,9 +360,9 @@ def test_without_the_shared_code_excluded_tutorial_followers_are_flagged(courses
 def test_similarity_threshold_option(courses):
     course, assignment = courses["en"]
     assert similarity.find_similar(course, assignment, "fashion_mnist", threshold=0.999) == []
-    assert cli.parse(["report", assignment, "--similarity", "0.75"]).similarity == 0.75
+    assert entry.parse(["report", assignment, "--similarity", "0.75"]).similarity == 0.75
     with pytest.raises(SystemExit):
-        cli.parse(["report", assignment, "--similarity", "1.5"])
+        entry.parse(["report", assignment, "--similarity", "1.5"])
     _, page = _page(course, assignment, "--similarity", "off", "--out", str(course / "off.html"))
     assert page.select("details.similar-pair") == [] and "--similarity off" in page.select_one("#similar").find_next("p").text
 
@@ -391,7 +392,7 @@ def _read(path):
 
 def _lms(courses, tmp_path, roster, *extra):
     course, assignment = courses["en"]
-    return cli.main(["lms", assignment, "--course", str(course), "--roster", str(roster),
+    return entry.main(["lms", assignment, "--course", str(course), "--roster", str(roster),
                      "--canvas", str(tmp_path / "canvas.csv"), "--moodle", str(tmp_path / "moodle.csv"), *extra])
 
 
@@ -450,9 +451,9 @@ def test_moodle_by_id_number_and_the_export_lms_name(courses, tmp_path):
     course, assignment = courses["en"]
     roster = _roster(tmp_path, ["student_id,name,idnumber", "alice,Alice,20240001", "dave,Dave,"])
     args = ["--course", str(course), "--roster", str(roster), "--moodle", str(tmp_path / "m.csv"), "--moodle-id", "idnumber"]
-    assert cli.main(["export-lms", assignment, *args]) == 2                # dave has no ID number
+    assert entry.main(["export-lms", assignment, *args]) == 2                # dave has no ID number
     assert not (tmp_path / "m.csv").exists()
     roster.write_text("student_id,name,idnumber\nalice,Alice,20240001\ndave,Dave,20240004\n", encoding="utf-8")
-    assert cli.main(["export-lms", assignment, *args, "--allow-missing"]) == 0
+    assert entry.main(["export-lms", assignment, *args, "--allow-missing"]) == 0
     assert _read(tmp_path / "m.csv") == [["ID number", "Fashion-MNIST (fashion_mnist_en)"],
                                         ["20240001", "24"], ["20240004", "14"]]

@@ -10,7 +10,7 @@ import pytest
 import chromium
 from chromium import needs_chromium
 
-from autograder.report import cli
+from autograder import __main__ as entry
 from report_course import make_course
 
 pytestmark = [pytest.mark.slow, needs_chromium]
@@ -38,7 +38,7 @@ def _column(browser, index):
 def test_report_opens_offline_with_figures_and_a_sortable_table(course, browser, tmp_path, lang, title):
     from selenium.webdriver.common.by import By
     assignment = f"fashion_mnist_{lang}"
-    assert cli.main(["report", assignment, "--course", str(course)]) == 0
+    assert entry.main(["report", assignment, "--course", str(course)]) == 0
     page = course / "reports" / f"{assignment}.html"
     browser.get(page.as_uri())
     assert title in browser.title
@@ -70,7 +70,7 @@ def test_report_opens_offline_with_figures_and_a_sortable_table(course, browser,
 def test_an_unsorted_table_is_detected(course, browser):
     """The sort check can fail: with the page's script removed a click changes nothing."""
     from selenium.webdriver.common.by import By
-    assert cli.main(["report", "fashion_mnist_en", "--course", str(course), "--similarity", "off",
+    assert entry.main(["report", "fashion_mnist_en", "--course", str(course), "--similarity", "off",
                      "--out", str(course / "unsorted.html")]) == 0
     page = course / "unsorted.html"
     page.write_text(page.read_text(encoding="utf-8").split("<script>")[0] + "</body></html>", encoding="utf-8")

@@ -5,8 +5,7 @@ autograded/, feedback/, the source and the release wherever that configuration p
 from functools import cached_property
 from pathlib import Path
 
-STATE_DIR = ".grading"     # the class grader's run state and stored results (autograder/grading/state.py)
-REPORTS_DIR = "reports"    # the class reports (autograder/report)
+from ..paths import REPORTS_DIR, STATE_DIR  # the run state, the class reports: one place for paths
 
 
 class Course:

@@ -20,6 +20,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import paths
+
 INSIDE_TMP = "/tmp"
 # Keras downloads into /tmp/.keras when KERAS_HOME is not writable: so the box gets a writable
 # KERAS_HOME in its /tmp, with the data set's folder mounted read-only inside it
@@ -70,7 +72,7 @@ def _paths_to_hide(course):
     """Folders whose contents a submission must not see or touch: among them this code's own
     checkout (the reference solution in course/, the solutions, the git history), of which the box
     shows again only what grading needs (_paths_to_show)."""
-    hide = {Path.home(), Path("/run"), Path("/var/tmp"), Path("/dev/shm"), Path(__file__).resolve().parents[2]}
+    hide = {Path.home(), Path("/run"), Path("/var/tmp"), Path("/dev/shm"), paths.ROOT}
     if course:
         hide.add(Path(course))
     return sorted({p.resolve() for p in hide if p.exists()}, key=lambda p: len(p.parts))
@@ -81,13 +83,13 @@ def _paths_to_show():
     (the kernel imports it) and this package, whose judges are hidden again (secret_paths)."""
     import fashion_mnist_student
     show = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
-            Path(fashion_mnist_student.__file__).resolve().parent, Path(__file__).resolve().parents[1]}
+            Path(fashion_mnist_student.__file__).resolve().parent, paths.PACKAGE}
     return sorted({p.resolve() for p in show if p.exists()}, key=lambda p: len(p.parts))
 
 
 def secret_paths():
     """What must not be in the box although it lies in a folder the box shows: the judges."""
-    return [path for path in [Path(__file__).resolve().parents[1] / "judges"] if path.exists()]
+    return [path for path in [paths.PACKAGE / "judges"] if path.exists()]
 
 
 def _data_dir():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .status import Result, Status
 
-STATE_DIR = ".grading"
+from ..paths import STATE_DIR  # noqa: E402,F401 (one place for paths: autograder/paths.py)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from ..notebook_run import notebook_language
 from ..grading.gradebook import course_config, gradebook
 from .messages_key import message_key
 
-CALIBRATION = Path(__file__).resolve().parents[1] / "calibration.json"
+from ..paths import CALIBRATION  # noqa: E402 (one place for paths: autograder/paths.py)
 ACCURACY_CELL = "test_accuracy_threshold"
 
 
