@@ -7,6 +7,10 @@ longer supports the sentence. This module keeps each of those repairs in place, 
 
 - CLAIMS: for each repaired statement, the glue keys its prose must use, the guard its code must
   contain, and the old wording that may not come back;
+- issue #25's corrections: 05's gradient sign, 07's definitions of overfitting and underfitting
+  and its shirts answer, the logits numbered z_0..z_9 everywhere (LOGIT_INDICES), 07b's rule that no
+  remedy is chosen on test figures (set_rule_problems), and no "epoch" in chapters 02-05 before 05
+  defines it;
 - "predict, then run": in the chapters below, a code cell of the Exercises section whose output
   answers the exercise is collapsed (`hide-output`), and every "pause and think" box has its answer
   in a dropdown before the next section.
@@ -40,7 +44,8 @@ class Claim:
     what: str
     glued: tuple
     guard: str
-    old: dict = field(default_factory=dict)
+    old: dict = field(default_factory=dict)   # {lang: wording or tuple of wordings that may not return}
+    new: dict = field(default_factory=dict)   # {lang: wording or tuple of wordings the page must hold}
 
 
 CLAIMS = [
@@ -66,9 +71,27 @@ CLAIMS = [
           (), "rotation = 45 if longest > 8 else 0",
           {"zh": "名称较长，所以旋转 45 度"}),
     Claim("07b_overfitting", "the remedies' effects, as the runs show them",
-          ("plain_gap", "dropout_gap", "weight_decay_gap", "early_stopping_epochs", "dropout_test_accuracy"),
-          "assert run.final_gap < plain.final_gap / 2"),
+          ("plain_gap", "dropout_gap", "weight_decay_gap", "early_stopping_epochs", "chosen_test_accuracy"),
+          "assert run.final_gap < plain.final_gap / 2",
+          {"en": "also gives the best test accuracy", "zh": "的测试准确率也是四者中最高的"}),
+    Claim("05_compile", "p - y is negative at the true class; the step against it raises that score (#25)",
+          (), "",
+          {"en": "the gradient pushes the true class's score up", "zh": "梯度把真实类别的分数往上推"},
+          {"en": ("Its entry for the true class, $p_y - 1$, is negative", "The step that does this goes against the gradient"),
+           "zh": ("真实类别那一项是 $p_y - 1$，是负的", "真正去调整分数的那一步是逆着梯度走的")}),
+    Claim("07_evaluate", "the gap is a symptom of overfitting; underfitting defined; shirts underfit (#25)",
+          ("train_accuracy", "test_accuracy"), "",
+          {"en": ("This gap is called **overfitting**", "mistakes are not a lack of training"),
+           "zh": ("这种差距叫作**过拟合**", "这些错误并不是训练不够造成的")},
+          {"en": ("The gap is a symptom of **{term}`overfitting`**", "**{term}`underfitting`**",
+                  "for this class the model underfits"),
+           "zh": ("这个差距是{term}`过拟合 <过拟合（overfitting）>`的表现", "{term}`欠拟合 <欠拟合（underfitting）>`",
+                  "而是模型在这一类上欠拟合")}),
 ]
+
+
+def _wordings(value):
+    return (value,) if isinstance(value, str) else tuple(value or ())
 
 
 def notebook(chapter, lang, root=ROOT):
@@ -78,14 +101,18 @@ def notebook(chapter, lang, root=ROOT):
 def claim_problems(claim, lang, nb):
     problems = []
     prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    flat = " ".join(prose.split())  # a wording may be wrapped anywhere in the source
     code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
     used = {glue_key(role) for role in GLUE_ROLE.findall(prose)}
     problems += [f"the text no longer quotes {{glue}}`{key}`" for key in claim.glued if key not in used]
     if claim.guard and claim.guard not in code:
         problems.append(f"no cell guards the wording any more ({claim.guard!r})")
-    old = claim.old.get(lang)
-    if old and old in prose:
-        problems.append(f"the old, contradicted wording is back: {old!r}")
+    for old in _wordings(claim.old.get(lang)):
+        if old in flat:
+            problems.append(f"the old, contradicted wording is back: {old!r}")
+    for new in _wordings(claim.new.get(lang)):
+        if new not in flat:
+            problems.append(f"the corrected wording is gone: {new!r}")
     return [f"book/{claim.chapter}/{lang}.md ({claim.what}): {p}" for p in problems]
 
 
@@ -235,3 +262,112 @@ def test_a_hash_of_digits_only_is_still_a_hash(tmp_path):
     page = "---\ntranslation:\n  twin_hash: 725754207905\n---\n\n# Page\n"
     assert rules.recorded_hash(page, "en") == "725754207905"
     assert rules.recorded_hash("# no front matter\n", "en") is None
+
+
+# --- issue #25: notation, the test-set rule, terms before their definition --------------------
+
+# the logits are numbered like the labels, z_0 ... z_9 (05 and 08 once differed)
+LOGIT_INDICES = re.compile(r"z_\{?10\}?(?![\d])|z_1\s*,\s*\\dots|\\sum_\{j\s*=\s*1\}\^\{?10\}?")
+
+
+def logit_index_problems(text):
+    """Places where a page numbers the ten logits 1..10 instead of 0..9."""
+    return [text[max(0, m.start() - 30):m.end() + 10].replace("\n", " ") for m in LOGIT_INDICES.finditer(text)]
+
+
+def test_logits_are_numbered_from_zero_everywhere():
+    pages = sorted((ROOT / "book").glob("*/*.md")) + [ROOT / "book" / "terminology.yml"]
+    found = {str(path.relative_to(ROOT)): logit_index_problems(path.read_text(encoding="utf-8")) for path in pages}
+    assert {path: hits for path, hits in found.items() if hits} == {}
+    assert "z_0, \\dots, z_9" in (ROOT / "book" / "08_predict" / "en.md").read_text(encoding="utf-8")
+
+
+def test_logits_numbered_from_one_fail():
+    assert logit_index_problems(r"For the logits $z_1, \dots, z_{10}$ of one image") != []
+    assert logit_index_problems(r"\frac{e^{z_k}}{\sum_{j=1}^{10} e^{z_j}}") != []
+    assert logit_index_problems(r"logits $z_0, \dots, z_9$, \sum_{j=0}^{9} e^{z_j}, z_{12}") == []
+
+
+TEST_FIGURES_ALLOWED = {"chosen_test_accuracy", "full_test_accuracy"}
+CHOICE_ON_VALIDATION = "chosen = min(val_loss, key=val_loss.get)"
+KEPT_WEIGHTS = "run, kept = runs[remedy], kept_epoch(remedy)"
+
+
+def set_rule_problems(nb):
+    """07b's rule, chapter 07's own: remedies are ranked on validation figures and only the chosen
+    one is measured on the test set. Problems: the prose quotes another run's test figure, a visible
+    table has a test column, no cell makes the choice on the validation loss, or the table's rows
+    are not those of the weights each run keeps (early stopping's restored best epoch)."""
+    problems = []
+    prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    for key in sorted({glue_key(role) for role in GLUE_ROLE.findall(prose)}):
+        if "test" in key and key not in TEST_FIGURES_ALLOWED:
+            problems.append(f"the text quotes a test figure of a run not chosen: {key}")
+    visible = [cell.source for cell in nb.cells if cell.cell_type == "code"
+               and not HIDING_TAGS & set(cell.metadata.get("tags", []))]
+    for source in visible:
+        for header in re.findall(r"table\(rows,\s*(\[[^\]]*\])", source):
+            if re.search(r"[\"'](?:test|测试)[\"']", header):
+                problems.append(f"a results table with a test column: {header}")
+    code = "\n".join(visible)
+    if CHOICE_ON_VALIDATION not in code:
+        problems.append("no visible cell chooses on the validation loss")
+    if KEPT_WEIGHTS not in code:
+        problems.append("the results table does not describe the weights each run keeps")
+    return problems
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_remedy_is_chosen_on_test_figures(lang):
+    assert set_rule_problems(notebook("07b_overfitting", lang)) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_choosing_on_test_figures_fails(tmp_path, lang):
+    """The old 07b: a test column, and a sentence that quotes dropout's test accuracy."""
+    header = {"en": '"val. loss"]', "zh": '"验证损失"]'}[lang]
+    planted = _planted(tmp_path, "07b_overfitting", lang,
+                       ("chosen_test_accuracy:.1%", "dropout_test_accuracy:.1%"),
+                       (header, header[:-1] + ', "test"]' if lang == "en" else header[:-1] + ', "测试"]'),
+                       (CHOICE_ON_VALIDATION, "chosen = max(runs, key=lambda r: runs[r].test_accuracy)"),
+                       (KEPT_WEIGHTS, "run, kept = runs[remedy], runs[remedy].epochs_trained"))
+    problems = set_rule_problems(planted)
+    assert len(problems) == 4, problems
+
+
+EARLY_CHAPTERS = ["02_explore", "03_preprocess", "04_model", "05_compile"]
+EPOCH_DEFINED = "*{term}`epoch`*"
+
+
+def epoch_before_definition(nb):
+    """Prose sentences of an English page that say "epoch" before the page defines it."""
+    prose = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    prose = re.sub(r"`[^`]*`", "", prose.replace(EPOCH_DEFINED, "\x00"))
+    defined = prose.find("\x00")
+    before = prose if defined < 0 else prose[:defined]
+    return [before[max(0, m.start() - 40):m.end() + 20].replace("\n", " ")
+            for m in re.finditer(r"\bepochs?\b", before, re.I)]
+
+
+@pytest.mark.parametrize("chapter", EARLY_CHAPTERS)
+def test_no_epoch_before_chapter_05_defines_it(chapter):
+    """Chapter 06 trains for epochs; before it, a page may say "epoch" only after defining it
+    (05 does, where its optional part first needs the word)."""
+    assert epoch_before_definition(notebook(chapter, "en")) == []
+
+
+def test_an_undefined_epoch_fails(tmp_path):
+    planted = _planted(tmp_path, "03_preprocess", "en",
+                       ("trained with a single pass over", "trained for a single epoch on"))
+    assert epoch_before_definition(planted) != []
+    planted = _planted(tmp_path, "05_compile", "en", (EPOCH_DEFINED, "epoch"))
+    assert epoch_before_definition(planted) != []
+
+
+def test_old_wrong_sign_fails(tmp_path):
+    claim = next(c for c in CLAIMS if c.chapter == "05_compile")
+    nb = _planted(tmp_path, "05_compile", "en",
+                  ("The predicted probabilities minus the right answer. Its entry for the true class, $p_y - 1$, is\nnegative",
+                   "The predicted probabilities minus the right answer: the gradient pushes the true class's score up\nby $1 - p_y$"))
+    problems = claim_problems(claim, "en", nb)
+    assert any("old, contradicted" in p for p in problems) and any("corrected wording is gone" in p for p in problems)

@@ -26,6 +26,8 @@ REQUIRED = {
     "preprocessing": "预处理", "probability": "概率", "prediction": "预测",
 }
 REJECTED = {"batch": "批次", "cell": "代码单元", "build": "搭建", "image": "图片"}
+# issue #25: epoch was 轮 in the text, 轮次 in headings and axes, 轮数 in 07b; 搭出模型 for 构建
+REJECTED_25 = {"epoch": ["轮次", "轮数"], "build": ["搭出"]}
 
 
 def test_terminology_chooses_the_terms():
@@ -33,6 +35,8 @@ def test_terminology_chooses_the_terms():
     assert {key: chosen.get(key) for key in REQUIRED} == REQUIRED
     for key, variant in REJECTED.items():
         assert variant in next(t for t in TERMS if t["id"] == key)["rejected"], key
+    for key, variants in REJECTED_25.items():
+        assert set(variants) <= set(next(t for t in TERMS if t["id"] == key)["rejected"]), key
     for term in TERMS:
         assert term["definition"]["en"].strip() and term["definition"]["zh"].strip(), term["id"]
         assert term["zh"] not in term["rejected"], term["id"]
@@ -108,6 +112,11 @@ def test_rejected_variant_is_caught(tmp_path):
     assert terminology.rejected_uses("混淆矩阵每一格里的数", TERMS) == []  # an allowed phrase
     assert terminology.rejected_uses("先加一个 Relu 激活", TERMS)[0][0] == "Relu"
     assert terminology.rejected_uses("写 `activation='relu'` 即可", TERMS) == []
+    # one Chinese term for epoch, in headings and in a figure's axis label (a code string) too
+    assert [hit[:2] for hit in terminology.rejected_uses("## 批量与轮次", TERMS)] == [("轮次", "轮")]
+    assert [hit[:2] for hit in terminology.rejected_uses('```python\nplt.xlabel("轮数")\n```', TERMS)] == [("轮数", "轮")]
+    assert terminology.rejected_uses('## 批量与轮\n```python\nplt.xlabel("轮")\n```\n训练 10 轮。', TERMS) == []
+    assert [hit[:2] for hit in terminology.rejected_uses("## 四行代码搭出模型", TERMS)] == [("搭出", "构建")]
 
 
 def test_chinese_pages_follow_the_typography_rules():
