@@ -282,3 +282,208 @@ def test_hand_over_is_json_and_arrays_only(honest_handover):
     for path in (honest_handover / probes.FOLDER).glob("*.npz"):
         with np.load(path, allow_pickle=False) as data:
             assert all(data[name].dtype.kind in "biuf" for name in data.files)
+
+
+# --- the one bounded reader: every hand-over is small before it is read -------------------------
+
+def _bomb(path, inflated=512 * 1024 ** 2, name="output"):
+    """An .npz of one float32 member that deflates ``inflated`` bytes of zeros to a few MB (a
+    plain np.load of it would allocate ``inflated`` bytes)."""
+    import io
+    import zipfile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+            header = io.BytesIO()
+            np.lib.format.write_array_header_2_0(header, {"descr": "<f4", "fortran_order": False,
+                                                          "shape": (inflated // 4,)})
+            member.write(header.getvalue())
+            chunk = bytes(16 * 1024 ** 2)
+            for _ in range(inflated // len(chunk)):
+                member.write(chunk)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bomb(tmp_path_factory):
+    path = _bomb(tmp_path_factory.mktemp("bomb") / "bomb.npz")
+    assert path.stat().st_size < 16 * 1024 ** 2  # small on disk: only its headers give it away
+    return path
+
+
+def _planted(honest_handover, tmp_path, grade_id, plant):
+    """A copy of the honest hand-over with ``plant(base, grade_id)`` done to one cell's files."""
+    import shutil
+    folder = tmp_path / "planted"
+    shutil.copytree(honest_handover, folder)
+    plant(folder / probes.FOLDER, grade_id)
+    return folder
+
+
+def _too_many(base, grade_id):
+    np.savez(base / f"{grade_id}.npz", **{f"a{k}": np.zeros(1) for k in range(65)})
+
+
+def _deep_json(base, grade_id):
+    (base / f"{grade_id}.json").write_text("[" * 200_000 + "]" * 200_000)
+
+
+def _strings(base, grade_id):
+    np.savez(base / f"{grade_id}.npz", output=np.array(["0.1"] * 10))
+
+
+def _lying_header(base, grade_id):
+    """A member whose .npy header claims far more data than the member holds."""
+    import io
+    import zipfile
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (2 ** 40,)})
+    with zipfile.ZipFile(base / f"{grade_id}.npz", "w") as archive:
+        archive.writestr("output.npy", header.getvalue() + bytes(80))
+
+
+PLANTS = {"too many arrays": _too_many, "deep JSON": _deep_json, "strings": _strings, "lying header": _lying_header}
+
+
+@pytest.mark.parametrize("name", sorted(PLANTS))
+def test_a_malformed_hand_over_fails_its_own_cell_only(name, honest_handover, tmp_path):
+    grade_id = "test_build_model_output"
+    folder = _planted(honest_handover, tmp_path, grade_id, PLANTS[name])
+    verdicts = _verdicts(folder)
+    assert not verdicts[grade_id].passed and "could not be read" in verdicts[grade_id].message, name
+    others = {g for g, v in verdicts.items() if not v.passed} - {grade_id}
+    assert not others, others
+
+
+def test_the_plants_are_what_the_reader_refuses(tmp_path):
+    """Each plant is refused by the check it names, not by chance: json.loads on the deep JSON
+    hits the recursion limit, np.load reads the strings, and the honest bytes pass."""
+    from autograder.judges.handover import HandoverProblem, read_arrays, read_json
+    _deep_json(tmp_path, "x")
+    with pytest.raises(RecursionError):
+        json.loads((tmp_path / "x.json").read_text())
+    with pytest.raises(HandoverProblem, match="nested"):
+        read_json(tmp_path / "x.json")
+    _strings(tmp_path, "x")
+    assert np.load(tmp_path / "x.npz")["output"].dtype.kind == "U"
+    with pytest.raises(HandoverProblem, match="plain number"):
+        read_arrays(tmp_path / "x.npz")
+    np.savez(tmp_path / "y.npz", w=np.arange(6, dtype=np.float32).reshape(2, 3), f=np.asfortranarray(np.eye(3)))
+    got = read_arrays(tmp_path / "y.npz", names=["w", "f"], shapes={"w": (2, 3)})
+    assert np.array_equal(got["w"], np.arange(6).reshape(2, 3)) and np.array_equal(got["f"], np.eye(3))
+    with pytest.raises(HandoverProblem, match="expected"):
+        read_arrays(tmp_path / "y.npz", shapes={"w": (3, 2)})
+
+
+def test_a_deflate_bomb_fails_its_cell_and_the_accuracy(bomb, honest_handover, tmp_path):
+    import shutil
+
+    from autograder.preprocessors.accuracy import verdict
+    grade_id = "test_build_model_output"
+    folder = _planted(honest_handover, tmp_path, grade_id, lambda base, g: shutil.copy(bomb, base / f"{g}.npz"))
+    failed = {g: v.message for g, v in _verdicts(folder).items() if not v.passed}
+    assert list(failed) == [grade_id] and "inflate" in failed[grade_id]
+    accuracy, error, _ = verdict(bomb, lang="zh")
+    assert accuracy is None and "无法作为数据读取" in error
+
+
+def test_the_graders_memory_stays_small_judging_a_bomb(bomb, tmp_path):
+    """Measured in a fresh process (its peak resident memory over its memory before, not time):
+    judging the bomb (a few MB that inflate to 512 MB) as a hand-over and as the accuracy weights
+    grows it by less than 100 MB, far under the 1 GB bar; a plain np.load of the same file (the
+    reader this replaced) is the control that shows the measure can fail."""
+    import shutil
+    import subprocess
+    import sys
+    base = tmp_path / probes.FOLDER
+    base.mkdir()
+    (base / "test_build_model_output.json").write_text("{}")
+    shutil.copy(bomb, base / "test_build_model_output.npz")
+    measure = ("import sys\n"
+               "from autograder.judges import judge_cell\n"
+               "from autograder.judges.handover import Folder\n"
+               "from autograder.preprocessors.accuracy import verdict\n"
+               "import numpy as np\n"
+               "def rss(key):\n"
+               "    line = next(l for l in open('/proc/self/status') if l.startswith(key))\n"
+               "    return int(line.split()[1])\n"
+               "before = rss('VmRSS')\n"
+               "if sys.argv[3] == 'reader':\n"
+               "    assert not judge_cell('test_build_model_output', Folder(sys.argv[1]), 7).passed\n"
+               "    assert verdict(sys.argv[2])[1]\n"
+               "else:\n"
+               "    np.load(sys.argv[2])['output']\n"
+               "print((rss('VmHWM') - before) // 1024)\n")
+    grown = {}
+    for how in ("reader", "np.load"):
+        done = subprocess.run([sys.executable, "-c", measure, str(tmp_path), str(bomb), how],
+                              capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+        assert done.returncode == 0, done.stderr[-2000:]
+        grown[how] = int(done.stdout.split()[-1])  # MB
+    assert grown["reader"] < 100, grown
+    assert grown["np.load"] > 400, grown  # the control: without the bounds, hundreds of MB
+
+
+def test_verdicts_hold_under_python_O(tmp_path):
+    """``python -O`` strips assert statements: a NaN hand-over for test_build_model_output still
+    fails there (the judges decide with explicit checks), while an assert would not fire."""
+    import subprocess
+    import sys
+    probes.configure(SEED, tmp_path / probes.FOLDER)
+    n = len(ProbeInputs(SEED).scaled_batch("model_output"))
+    probes.hand_over("test_build_model_output", {}, output=np.full((n, 10), np.nan))
+    code = ("import sys\n"
+            "from autograder.judges import judge_cell\n"
+            "from autograder.judges.handover import Folder\n"
+            f"v = judge_cell('test_build_model_output', Folder(sys.argv[1]), {SEED})\n"
+            "assert False, 'asserts run'\n"
+            "print('passed' if v.passed else 'failed: ' + v.message)\n")
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-O", "-c", code, str(tmp_path)], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr[-2000:]  # the assert above was stripped
+    assert done.stdout.startswith("failed: ") and "NaN" in done.stdout
+
+
+def test_no_assert_decides_a_verdict():
+    """The judges' and the accuracy verdict's modules hold no assert statement."""
+    import ast
+    root = Path(__file__).resolve().parents[1] / "autograder"
+    found = [f"{path.name}:{node.lineno}" for path in [*sorted((root / "judges").glob("*.py")),
+                                                        root / "preprocessors" / "accuracy.py", root / "handover.py"]
+             for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Assert)]
+    assert not found, found
+
+
+# --- the probe copies and caps what it writes --------------------------------------------------
+
+def test_a_huge_view_is_refused_before_a_byte_is_written(tmp_path):
+    probes.configure(SEED, tmp_path / probes.FOLDER)
+    view = np.broadcast_to(np.float64(0.5), (2 ** 20, 2 ** 20))  # 8 TiB if copied; 8 bytes as a view
+    with pytest.raises(AssertionError, match="too large"):
+        probes.preprocess_images_range(lambda images: view)
+    assert not (tmp_path / probes.FOLDER).exists() or not any((tmp_path / probes.FOLDER).iterdir())
+    small = np.broadcast_to(np.float32(0.1), (3, 10))  # a view of an honest size is copied whole
+    probes.hand_over("test_build_model_output", {}, output=small)
+    with np.load(tmp_path / probes.FOLDER / "test_build_model_output.npz") as data:
+        assert data["output"].shape == (3, 10) and np.allclose(data["output"], 0.1)
+
+
+# --- make_probability_model leaves the model it was given as it was ---------------------------
+
+def _softmax_in_place(model):
+    model.add(keras.layers.Softmax())
+    return model
+
+
+def _softmax_in_place_wrapped(model):
+    model.add(keras.layers.Softmax())
+    return keras.Sequential([model])
+
+
+@pytest.mark.parametrize("make", [_softmax_in_place, _softmax_in_place_wrapped])
+def test_a_softmax_added_in_place_loses_its_part(make, tmp_path):
+    probes.configure(SEED, tmp_path / probes.FOLDER)
+    probes.make_probability_model_softmax(make)
+    verdict = judge_cell("test_make_probability_model_softmax", Folder(tmp_path, "zh"), SEED, "zh")
+    assert not verdict.passed and "改动了传入的模型" in verdict.message
+    probes.make_probability_model_softmax(reference.make_probability_model)
+    assert judge_cell("test_make_probability_model_softmax", Folder(tmp_path), SEED).passed
