@@ -336,14 +336,37 @@ def full_screenshot(browser, path, width, limit=16000):
 
 
 def page_width_problems(browser):
-    """What a phone reader would have to scroll sideways for: the page itself wider than the
-    viewport (tables and code scroll in their own boxes), or a table squeezed until a column is
-    narrower than two characters."""
+    """What a phone reader would have to scroll sideways for, or would misread: the page itself
+    wider than the viewport (tables, code and formulas scroll in their own boxes), a table squeezed
+    until a column is narrower than two characters, a line of code or output wrapped onto the next
+    line (it reads as two lines: issue #25 found `loss=` at column 0 and a class name cut in two),
+    or a figure wider than its column."""
     return browser.execute_script("""
         const problems = [];
         const view = document.documentElement.clientWidth;
         if (document.documentElement.scrollWidth > view + 1)
           problems.push(`page ${document.documentElement.scrollWidth}px wide in a ${view}px viewport`);
+        for (const pre of document.querySelectorAll('div.cell_input pre, div.cell_output pre, div.highlight pre')) {
+          if (!pre.offsetParent) continue;  // in a collapsed toggle
+          const style = getComputedStyle(pre);
+          const text = pre.textContent.replace(/\\n$/, '');
+          if (style.whiteSpace !== 'pre') {
+            problems.push(`code wraps (white-space: ${style.whiteSpace}): ` + text.slice(0, 40));
+            continue;
+          }
+          const lines = text.split('\\n').length;
+          const lineHeight = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+          const height = pre.scrollHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+          if (height > (lines + 1) * lineHeight) problems.push('wrapped code line: ' + text.slice(0, 40));
+        }
+        for (const img of document.querySelectorAll('main img, article img')) {
+          if (!img.offsetParent || img.closest('.navbar-brand')) continue;
+          const box = img.parentElement.getBoundingClientRect();
+          const rect = img.getBoundingClientRect();
+          if (rect.width > box.width + 1 || rect.right > view + 1)
+            problems.push(`figure ${Math.round(rect.width)}px wide in a ${Math.round(box.width)}px column: ` +
+                          (img.getAttribute('src') || '').split('/').pop());
+        }
         for (const cell of document.querySelectorAll('main table td, main table th')) {
           const style = getComputedStyle(cell);
           const em = parseFloat(style.fontSize);
@@ -460,9 +483,61 @@ def test_accessibility_checks_can_fail(server, browser):
             const p = document.createElement('pre');
             p.style.cssText = 'white-space:pre;overflow:visible;width:max-content';
             p.textContent = 'x'.repeat(400);
-            document.querySelector('main').prepend(p);""")
+            document.querySelector('main').prepend(p);
+            const code = document.querySelector('div.cell_input pre');
+            code.style.whiteSpace = 'pre-wrap';
+            code.textContent = 'model.compile(optimizer="adam", ' + 'loss=keras.losses.SparseCategoricalCrossentropy() '.repeat(6);
+            const img = document.querySelector('main img');
+            img.style.cssText = 'max-width:none;width:900px';""")
         problems = page_width_problems(browser)
         assert any(p.startswith("page ") for p in problems) and \
             any(p.startswith("table column squeezed") for p in problems), problems
+        assert any(p.startswith("code wraps") for p in problems), problems
+        assert any(p.startswith("figure 900px wide") for p in problems), problems
+        # a line wrapped although white-space says pre (a <br> the theme might add): the height check
+        browser.execute_script("""
+            const code = document.querySelector('div.cell_input pre');
+            code.style.whiteSpace = 'pre';
+            code.innerHTML = 'first line<br><br><br>second line';""")
+        assert any(p.startswith("wrapped code line") for p in page_width_problems(browser))
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# --- issue #25: the toggles' language, the sidebar's chapter numbers ----------------------------
+
+def test_chinese_pages_have_chinese_toggles(server):
+    """No "Show/Hide code cell ..." on a Chinese page (book/_ext/a11y.py translates myst-nb's
+    toggles); the English pages keep them, which shows the check can find them."""
+    def toggles(lang):
+        return {path.relative_to(SITE).as_posix(): len(re.findall(r'admonition-title">(?:Show|Hide) code cell',
+                                                                   path.read_text(encoding="utf-8")))
+                for path in sorted((SITE / lang / "book").glob("*/*.html"))}
+    english_on_zh = {page: count for page, count in toggles("zh").items() if count}
+    assert english_on_zh == {}
+    assert sum(toggles("en").values()) > 0
+    assert "显示单元格输出" in (SITE / "zh" / "book" / "07_evaluate" / "zh.html").read_text(encoding="utf-8")
+
+
+def sidebar_chapters(browser):
+    """[(number shown, folder linked)] of the sidebar's chapter links on the open page."""
+    return browser.execute_script("""
+        return [...document.querySelectorAll('.bd-sidenav a.reference.internal')].map(a => {
+          const number = a.querySelector('.chapter-number');
+          const path = a.getAttribute('href') === '#' ? location.pathname : a.getAttribute('href');
+          const folder = (path.match(/(\\d\\d[a-z]?)_[\\w-]+\\/(?:en|zh)\\.html/) || [])[1] || null;
+          return [number ? number.textContent.trim() : null, folder];
+        });""")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sidebar_numbers_are_the_chapters_numbers(server, browser, lang):
+    """The sidebar shows each chapter's number (07, 07b, 13b...), the one the text cites, on every
+    chapter link, the current page's too."""
+    browser.get(f"{server}/{lang}/book/07b_overfitting/{lang}.html")
+    chapters = [pair for pair in sidebar_chapters(browser) if pair[1] not in (None, "00")]
+    assert len(chapters) >= 17 and all(number == folder for number, folder in chapters), chapters
+    assert ("07b", "07b") in chapters and ("13b", "13b") in chapters
+    # the check can fail: a link whose number was taken off
+    browser.execute_script("document.querySelector('.bd-sidenav .chapter-number').remove()")
+    assert any(number != folder for number, folder in sidebar_chapters(browser) if folder not in (None, "00"))
