@@ -22,7 +22,7 @@ from autograder.grading.status import Result, Status
 from tiny_course import TINY_SOURCE, _tiny_course
 
 ROOT = Path(__file__).resolve().parents[1]
-VERBS = ("demo", "grade", "report", "lms", "bundle", "calibrate")
+VERBS = ("demo", "grade", "report", "lms", "bundle", "calibrate", "hub")
 
 
 def test_help_lists_every_verb(capsys):
@@ -36,6 +36,88 @@ def test_help_lists_every_verb(capsys):
         with pytest.raises(SystemExit):
             main([verb, "--help"])
         assert "usage: python -m autograder " + verb in capsys.readouterr().out
+
+
+def test_help_lists_exactly_the_table(capsys):
+    from autograder.__main__ import VERBS as TABLE
+    assert [verb.name for verb in TABLE] == list(VERBS)
+
+
+FAKE_VERB = """
+def add_arguments(parser):
+    parser.add_argument("--times", type=int, default=1)
+
+def run(args):
+    print("fake " * args.times)
+    return 7
+"""
+
+
+def test_a_verb_is_one_line_of_the_table(tmp_path, monkeypatch, capsys):
+    """A new verb (the hub's, say) is one Verb(...) entry: its module gives add_arguments and run."""
+    from autograder.__main__ import VERBS as TABLE, Verb, parse
+    (tmp_path / "fake_verb_module.py").write_text(FAKE_VERB)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    table = TABLE + (Verb("fake", "fake_verb_module", "a verb planted by the test"),)
+    args = parse(["fake", "--times", "2"], table)
+    assert args.run(args) == 7 and capsys.readouterr().out.strip() == "fake fake"
+    with pytest.raises(SystemExit):   # not in the real table: no such verb
+        parse(["fake"])
+    with pytest.raises(AttributeError):   # a module without the named function is refused at once
+        parse(["fake"], TABLE + (Verb("fake", "fake_verb_module", "x", run="missing"),))
+
+
+def imports_of_main(text, package):
+    """Modules of ``text`` (a module of ``package``) that import autograder.__main__."""
+    import ast
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+            name = ".".join([*base, node.module or ""]).strip(".")
+            names = [f"{name}.{alias.name}" for alias in node.names]
+            if name == "autograder.__main__" or "autograder.__main__" in names:
+                found.append(node.lineno)
+        elif isinstance(node, ast.Import) and any(a.name == "autograder.__main__" for a in node.names):
+            found.append(node.lineno)
+    return found
+
+
+def test_no_module_imports_the_entry_back():
+    """The verbs are a layer under python -m autograder: none of them imports __main__ (issue #24)."""
+    assert imports_of_main("def main():\n    from ..__main__ import main\n", "autograder.grading")
+    assert imports_of_main("from . import __main__\n", "autograder")
+    assert imports_of_main("import autograder.__main__\n", "autograder.report")
+    assert not imports_of_main("from .batch import grade_batch\n", "autograder.grading")
+    found = {}
+    for module in sorted((ROOT / "autograder").rglob("*.py")):
+        if module.name == "__main__.py" and module.parent.name == "autograder":
+            continue
+        package = ".".join(module.relative_to(ROOT).parent.parts)
+        lines = imports_of_main(module.read_text(encoding="utf-8"), package)
+        if lines:
+            found[str(module.relative_to(ROOT))] = lines
+    assert found == {}
+
+
+def test_demo_needs_a_checkout(monkeypatch, capsys, tmp_path):
+    """Installed from a wheel there are no solutions/ to build the sample class from: a clear refusal."""
+    from autograder import demo, paths
+    monkeypatch.setattr(paths, "checkout", lambda: None)
+    assert main(["demo", "--where", str(tmp_path / "demo")]) == 2
+    assert "run it from a checkout of the course" in capsys.readouterr().err
+    assert not (tmp_path / "demo").exists() and demo.DEFAULT_WHERE.name == "demo"
+
+
+def test_lms_export_is_a_library_call_with_a_typed_result(tmp_path):
+    from autograder.report import lms
+    from autograder.report.publish import LmsRequest, LmsResult, export_grades
+    with pytest.raises(lms.RosterError, match="give --canvas"):
+        export_grades(LmsRequest("a1", tmp_path / "roster.csv", tmp_path))
+    with pytest.raises(lms.RosterError, match="roster file not found"):
+        export_grades(LmsRequest("a1", tmp_path / "roster.csv", tmp_path, canvas=tmp_path / "c.csv"))
+    assert not (tmp_path / "c.csv").exists()
+    assert LmsResult(not_in_roster=["zoe"]).missing and not LmsResult().missing
 
 
 def test_grade_defaults_are_the_boxs_limits():
