@@ -10,7 +10,8 @@ import importlib
 import sys
 from typing import NamedTuple
 
-DESCRIPTION = "The Fashion-MNIST course's grader: grade a class, report on it, export grades, build bundles."
+DESCRIPTION = ("The Fashion-MNIST course's grader: grade a class, report on it, export grades, build bundles, "
+               "run a class server.")
 
 
 class Verb(NamedTuple):
@@ -31,6 +32,7 @@ VERBS = (
          ("export-lms",)),
     Verb("bundle", ".bundle", "the zip a student downloads (the release notebook and the student package)"),
     Verb("calibrate", ".calibrate", "set the accuracy threshold from reference runs on this machine"),
+    Verb("hub", ".hub.cli", "a class server on this machine: JupyterHub, the exchange, the formgrader (start|stop|status)"),
 )
 
 
