@@ -487,3 +487,18 @@ def test_a_softmax_added_in_place_loses_its_part(make, tmp_path):
     assert not verdict.passed and "改动了传入的模型" in verdict.message
     probes.make_probability_model_softmax(reference.make_probability_model)
     assert judge_cell("test_make_probability_model_softmax", Folder(tmp_path), SEED).passed
+
+
+def test_a_build_model_that_returns_the_student_packages_model_scores_nothing(tmp_path):
+    """The student package builds no answer: its model (the probe model) fails both build_model
+    parts, and its compiled model fails compile_model's optimizer."""
+    from fashion_mnist_student import examples
+    probes.configure(SEED, tmp_path / probes.FOLDER)
+    for probe in ("build_model_output", "build_model_layers"):
+        with pytest.raises(AssertionError):  # it takes flat images: the probe's call fails
+            getattr(probes, probe)(examples.fresh_model)
+    probes.compile_model_optimizer(lambda model: examples.fresh_model(compiled=True))
+    verdict = judge_cell("test_compile_model_optimizer", Folder(tmp_path), SEED)
+    assert not verdict.passed
+    probes.build_model_layers(reference.build_model)  # the control: the lesson's model passes
+    assert judge_cell("test_build_model_layers", Folder(tmp_path), SEED).passed
