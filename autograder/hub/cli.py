@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ip", default="0.0.0.0", help="the address to listen on (default: all)")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT,
                         help=f"where the hub keeps its state and the exchange (default {DEFAULT_ROOT})")
+    parser.add_argument("--envs", type=Path, default=None,
+                        help="where the students' and the instructor's environments are built "
+                             "(default ROOT/envs)")
     parser.add_argument("--instructor", default="instructor", help="the instructor's account (default instructor)")
     parser.add_argument("--group", default="fashion-mnist", help="the class's group (default fashion-mnist)")
 
@@ -44,7 +47,8 @@ def run(args) -> int:
             print("hub: not running")
             return 3
         started = start(Options(root=args.root, port=args.port, ip=args.ip, roster=args.roster,
-                                instructor=args.instructor, group=args.group))
+                                instructor=args.instructor, group=args.group,
+                                envs=args.envs))
     except (HubError, RosterError, AccountError, EnvError) as error:
         print(f"hub: {error}")
         return 2

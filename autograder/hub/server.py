@@ -57,6 +57,7 @@ class Options:
     roster: Path = roster.SAMPLE
     instructor: str = "instructor"
     group: str = "fashion-mnist"
+    envs: Path | None = None       # default: ROOT/envs (a class's environments are its own)
     extra_env: dict = field(default_factory=dict)
 
 
@@ -106,7 +107,8 @@ def _prepare(options: Options, students) -> tuple[Settings, list]:
                                     "instructor" if name == options.instructor else "student")]
     fresh = accounts.set_passwords(made)
     accounts.record(layout.passwords, fresh)
-    student, instructor = student_env(), instructor_env()
+    envs = Path(options.envs or layout.root / "envs")
+    student, instructor = student_env(envs), instructor_env(envs)
     instructor_gid = accounts.pwd.getpwnam(options.instructor).pw_gid
     os.chown(instructor.root, 0, instructor_gid)
     os.chmod(instructor.root, 0o750)
