@@ -22,6 +22,11 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.Execute.timeout = 300
 c.Execute.interrupt_on_timeout = True  # GradingExecute is an Execute: these hold for it
 
+# GradingExecute starts every kernel in a box (autograder/box; GRADING.md): the notebook's folder
+# copied, the data set, an allowlist of packages, no network, nothing of the course or the class.
+# Where bubblewrap cannot build it, autograde refuses. For trusted code only:
+# c.GradingExecute.unsafe_no_box = True     (or AUTOGRADER_UNSAFE_NO_BOX=1)
+
 # Every verdict is taken here, in nbgrader's own process, after the student's code ran: the hidden
 # lines of a test cell only call the student's function and hand over what it returned
 # (fashion_mnist_student.probes). GradingExecute runs the notebook (a dead kernel costs only its

@@ -10,20 +10,23 @@ one: nothing the student controls), and decides on those:
   left out of the mean: it was picked for being low, so it would drag the mean down);
 * otherwise, or when a further training fails, the first verdict stands.
 
-Two halves, because in the class command the kernel runs in a box that shows neither the course's
-code nor the judges, and the verdict is taken outside it:
+Two halves, because the kernel runs in a box that shows neither the course's code nor the judges,
+and the verdict is taken outside it:
 
-* ``train_again`` (GradingExecute, after the last cell, where the kernel runs): measures the first
-  hand-over with a NumPy forward pass of its own (``first_accuracy``: the course's reference module
-  is not in the box; a test keeps the two equal); in the band, it runs ``kernel_code`` for each
-  further seed, which rebuilds and trains with the student's functions and hands the weights over
-  to ``recheck_N.npz`` in the hand-over folder, and writes what it did to ``recheck.json`` there.
-  The hand-over folder leaves the box with the notebook.
-* ``judge`` (JudgeAccuracy, in nbgrader's or the coordinator's process): when its own measure of
-  the first hand-over is in the band, it measures the further hand-overs with the grader's
-  ``measure`` and decides (``decide``); ``describe`` gives the sentence, in the student's language.
-  A ``recheck.json`` whose seeds are not the assignment's, or a re-check with no record, changes
-  nothing: the first verdict stands.
+* ``after_notebook`` (GradingExecute, after the notebook's box ended): measures the first
+  hand-over with a NumPy forward pass of its own (``first_accuracy``, through the judges' bounded
+  reader; a test keeps it equal to course.reference's); in the band, it starts a FRESH box, runs
+  the preamble and the notebook's code cells above the accuracy cell silently (no grade cell),
+  then ``kernel_code`` for each further seed, which rebuilds and trains with the student's
+  functions and writes the weights in the box; the grader pulls exactly ``recheck_N.npz`` out
+  (autograder/box/pull.py) into RECHECK_FOLDER beside the notebook, a folder no kernel ever
+  could write, and writes the record (seeds, error) there itself. A ``recheck.json`` or
+  ``recheck_N.npz`` the notebook wrote anywhere is never read.
+* ``judge`` (JudgeAccuracy's ``judged`` in preprocessors/accuracy.py): when its own measure of the
+  first hand-over is in the band, it measures the further weights with the grader's ``measure``
+  and decides (``decide``); ``describe`` gives the sentence, in the student's language. A record
+  whose seeds are not the assignment's, or a re-check with no record, changes nothing: the first
+  verdict stands.
 
 ``Band``: where the re-check applies; its width comes from calibration.json, which
 ``python -m autograder.calibrate`` sets from the benchmark's spread.
@@ -39,7 +42,7 @@ from .seeding import OP_DETERMINISM, training_seed
 
 FURTHER_SEEDS = 2
 EPOCHS = 10  # the notebook's own call: train_model(model, train_images, train_labels, epochs=10)
-CALIBRATION = Path(__file__).with_name("calibration.json")
+from .paths import CALIBRATION  # noqa: E402 (one place for paths: autograder/paths.py)
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,10 @@ def decide(first, accuracies, threshold, seeds=None, error=None):
 
 
 RECORD = "recheck.json"
+# beside the notebook, written by the grader only: the notebook's kernel works on a copy of the
+# folder in its box and never could write here (GradingExecute empties it before the first cell)
+RECHECK_FOLDER = ".autograder-recheck"
+RECHECK_DIR = RECHECK_FOLDER
 ERROR_KEEP = 300  # characters of a failed re-check's error shown to the student
 
 
@@ -132,22 +139,25 @@ def further_file(n):
     return f"recheck_{n}.npz"
 
 
-def train_again(first, band, assignment, folder, run_in_kernel, lang="en"):
-    """In the band: train the student's functions again with each further seed, in the kernel
-    (``run_in_kernel(source)`` raises on an error or a timeout), the weights to ``folder`` (the
-    hand-over folder, absolute: the kernel is told these paths); record the seeds and the error
-    that ended it, if any, in ``folder``/recheck.json. Returns that record, or None outside the
-    band."""
+def train_again(first, band, assignment, folder, run_in_kernel, lang="en", kernel_folder=None,
+                collect=None):
+    """In the band: train the student's functions again with each further seed
+    (``run_in_kernel(source)`` raises on an error or a timeout), the weights written by the kernel
+    to ``kernel_folder`` (as the kernel sees it; ``folder`` when None) and brought into ``folder``
+    by ``collect(name)``; the grader records the seeds and the error that ended it, if any, in
+    ``folder``/recheck.json. Returns that record, or None outside the band."""
     if not band.contains(first):
         return None
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    inside = Path(kernel_folder) if kernel_folder is not None else folder
     seeds, error = recheck_seeds(assignment), None
     for n, seed in enumerate(seeds, 1):
-        path = folder / further_file(n)
-        path.unlink(missing_ok=True)
+        (folder / further_file(n)).unlink(missing_ok=True)
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            run_in_kernel(kernel_code(seed, path, lang))
+            run_in_kernel(kernel_code(seed, inside / further_file(n), lang))
+            if collect is not None and not collect(further_file(n)):
+                raise RuntimeError("the re-check's weights could not be read from its box")
         except Exception as problem:  # the student's code failed or timed out, the kernel died
             error = (str(problem) or type(problem).__name__)[:ERROR_KEEP]
             break
@@ -216,15 +226,14 @@ def _test_set():
 
 def first_accuracy(path):
     """The accuracy of the weights in ``path`` (Flatten, Dense(128, relu), Dense(10) in NumPy, as
-    course.reference.accuracy_of_weights computes it), or None for a missing or malformed file."""
+    course.reference.accuracy_of_weights computes it), or None for a missing, malformed or
+    oversized file (read by the judges' bounded reader)."""
     import numpy as np
-    from fashion_mnist_student.probe_inputs import WEIGHT_SHAPES
+
+    from .judges.handover import HandoverProblem, read_weights
     try:
-        with np.load(path, allow_pickle=False) as data:
-            weights = [np.asarray(data[f"w{i}"], dtype=np.float32) for i in range(len(data.files))]
-    except (OSError, ValueError, KeyError, EOFError):
-        return None
-    if [tuple(w.shape) for w in weights] != [tuple(shape) for shape in WEIGHT_SHAPES]:
+        weights = [np.asarray(w, dtype=np.float32) for w in read_weights(path)]
+    except HandoverProblem:
         return None
     images, labels = _test_set()
     hidden = np.maximum(images @ weights[0] + weights[1], 0)
@@ -244,29 +253,39 @@ def kernel_runner(executor):
     return run_in_kernel
 
 
-def after_last_cell(executor, resources, folder, assignment, lang="en"):
-    """GradingExecute's hook: a near miss is trained again in the kernel still running."""
-    from .handover import HANDOVER, PROBE_FOLDER
+def _accuracy_cell_index(nb):
+    from .handover import GRADE_ID
+    for index, cell in enumerate(nb.cells):
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == GRADE_ID:
+            return index
+    return None
+
+
+def after_notebook(executor, folder, assignment, lang="en"):
+    """GradingExecute's hook once the notebook's kernel ended: a near miss is trained again in a
+    fresh kernel (in a fresh box), whose state is rebuilt from the notebook's code cells above
+    the accuracy cell (no grade cell runs), into ``folder``/RECHECK_FOLDER."""
+    from nbgrader import utils
+
+    from .handover import HANDOVER
     band = Band.from_calibration()
     if band.width <= 0:
         return None
     folder = Path(folder).resolve()
     first = first_accuracy(folder / HANDOVER)  # about 0.3 s: the test set, one forward pass
-    return train_again(first, band, assignment, folder / PROBE_FOLDER, kernel_runner(executor), lang)
-
-
-def judged(folder, accuracy, assignment, lang="en"):
-    """JudgeAccuracy's: (error, note, Recheck as a dict) after a re-check of ``accuracy``, or None."""
-    from .handover import PROBE_FOLDER
-    from .preprocessors.accuracy import HandoverError, measure
-
-    def measured(path):
-        try:
-            return measure(path)
-        except HandoverError as problem:
-            raise ValueError(say(problem.key, lang, **problem.values)) from None
-    result = judge(accuracy, Band.from_calibration(), assignment, Path(folder) / PROBE_FOLDER, measured)
-    if result is None:
+    upto = _accuracy_cell_index(executor.nb)
+    if not band.contains(first) or upto is None:
         return None
-    sentence = describe(result, lang)
-    return (None, sentence, result.as_dict()) if result.passed else (sentence, None, result.as_dict())
+    target = folder / RECHECK_FOLDER
+    inside = executor.recheck_folder_in_kernel()
+    executor.km, executor.kc = None, None
+    with executor.setup_kernel():
+        run = kernel_runner(executor)
+        executor.wait_for_reply(executor.kc.kernel_info())
+        executor._run_silently(executor._preamble)
+        for cell in executor.nb.cells[:upto]:
+            if cell.cell_type == "code" and not utils.is_grade(cell):
+                executor._run_silently(cell.source)
+        run(f"__import__('os').makedirs({str(inside)!r}, exist_ok=True)")
+        collect = (lambda name: executor.pull([name], str(inside), target)) if executor.boxed else None
+        return train_again(first, band, assignment, target, run, lang, kernel_folder=inside, collect=collect)

@@ -68,7 +68,42 @@ def test_a_planted_hand_over_is_removed_and_the_probes_are_configured(tmp_path):
     _run(nb, tmp_path)
     assert nb.cells[0].outputs[0]["text"].strip() == "gone"
     folder, positive = nb.cells[1].outputs[0]["text"].split()
-    assert folder == str((tmp_path / "probe_handover").resolve()) and positive == "True"
+    assert folder == "/tmp/work/probe_handover" and positive == "True"   # in the box's copy
+
+
+def test_the_kernel_works_in_a_box_and_only_its_grade_cells_hand_overs_come_out(tmp_path):
+    """The kernel writes in its copy of the folder; after a grade cell the grader takes that
+    cell's two files and nothing else (not a link, not a re-check record the notebook made up)."""
+    (tmp_path / "given.txt").write_text("the student's")
+    (tmp_path / ".autograder-recheck").mkdir()
+    (tmp_path / ".autograder-recheck" / "recheck.json").write_text("planted")
+    write = ("import os\nos.makedirs('probe_handover', exist_ok=True)\n"
+             "open('probe_handover/{0}.json', 'w').write('{{\"id\": \"{0}\"}}')\n")
+    nb = new_notebook(cells=[
+        new_code_cell("import os\nprint(os.getcwd(), sorted(os.listdir('.')))\nopen('mine.txt', 'w').write('x')"),
+        new_code_cell(write.format("later") + "open('probe_handover/recheck.json', 'w').write('{}')\n"
+                      "os.symlink('/etc/hostname', 'probe_handover/linked.json')"),
+        _grade(write.format("first"), "first"),
+        _grade("pass", "linked"),
+        _grade("pass", "later")])
+    _run(nb, tmp_path)
+    assert nb.cells[0].outputs[0]["text"] == "/tmp/work ['given.txt']\n"
+    assert not (tmp_path / "mine.txt").exists() and not (tmp_path / ".autograder-recheck").exists()
+    handed = tmp_path / "probe_handover"
+    assert sorted(p.name for p in handed.iterdir()) == ["first.json", "later.json"]   # no link, no recheck.json
+    assert (handed / "first.json").read_text() == '{"id": "first"}'
+
+
+def test_without_a_box_grading_refuses_unless_told_the_code_is_trusted(tmp_path, monkeypatch):
+    monkeypatch.setattr(execute, "_BOX_PROBLEM", ["bubblewrap (bwrap) is not installed"])
+    nb = new_notebook(cells=[new_code_cell("import os\nprint(os.getcwd())")])
+    with pytest.raises(execute.BoxUnavailable, match="bwrap.*unsafe_no_box.*AUTOGRADER_UNSAFE_NO_BOX"):
+        _run(nb, tmp_path)
+    _run(nb, tmp_path, unsafe_no_box=True)
+    assert nb.cells[0].outputs[0]["text"].strip() == str(tmp_path)      # nbgrader's own way: the folder itself
+    monkeypatch.setenv("AUTOGRADER_UNSAFE_NO_BOX", "1")
+    _run(nb, tmp_path)
+    assert nb.cells[0].outputs[0]["text"].strip() == str(tmp_path)
 
 
 def test_without_the_restart_the_cell_after_a_crash_would_fail(tmp_path):

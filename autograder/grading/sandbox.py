@@ -1,12 +1,12 @@
-"""The box one submission is graded in: bubblewrap namespaces plus resource limits.
+"""Limits, the process cap and the machine checks of the box every student kernel runs in.
 
-Inside the box the whole file system is read-only, the instructor's home, the course folder,
-/run and every shared temporary folder are hidden, and the only writable place is a private
-/tmp of a fixed size that holds this submission's scratch copy of the course. The box has its
-own PID namespace (everything the student started dies with it, double forks included), no
-network, no capabilities, no new privileges and no further user namespaces; bwrap kills it when
-the grading process dies (``--die-with-parent``). Why bubblewrap and not ``unshare`` plus bind
-mounts: see autograder/GRADING.md.
+The box itself is autograder/box (built from nothing: an allowlist Python view, the notebook's
+folder, the data set, a private /tmp of ``disk_gb``; no network, its own PID namespace, no
+capabilities). This module holds what the box and the class command's worker share: the
+``Limits`` of a submission, ``ProcessCap`` (the prlimit launcher and, as root, a pids cgroup),
+``run`` (a command under the wall clock and the limits, boxed or not, its peak memory sampled)
+and ``problem`` (why no box can be built on this machine). Why bubblewrap and not ``unshare``
+plus bind mounts: see autograder/GRADING.md.
 """
 
 import os
@@ -14,18 +14,12 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import paths
-
-INSIDE_TMP = "/tmp"
-# Keras downloads into /tmp/.keras when KERAS_HOME is not writable: so the box gets a writable
-# KERAS_HOME in its /tmp, with the data set's folder mounted read-only inside it
-INSIDE_KERAS_HOME = f"{INSIDE_TMP}/keras"
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`, Fedora: "
                 "`sudo dnf install bubblewrap`; `make setup` does it)")
 USERNS_HINT = ("this machine does not let bubblewrap create user namespaces; allow them "
@@ -68,60 +62,15 @@ def _prlimit():
     return shutil.which("prlimit") or "prlimit"
 
 
-def _paths_to_hide(course):
-    """Folders whose contents a submission must not see or touch: among them this code's own
-    checkout (the reference solution in course/, the solutions, the git history), of which the box
-    shows again only what grading needs (_paths_to_show)."""
-    hide = {Path.home(), Path("/run"), Path("/var/tmp"), Path("/dev/shm"), paths.ROOT}
-    if course:
-        hide.add(Path(course))
-    return sorted({p.resolve() for p in hide if p.exists()}, key=lambda p: len(p.parts))
-
-
-def _paths_to_show():
-    """What the grading in the box reads: Python, the installed packages, the student package
-    (the kernel imports it) and this package, whose judges are hidden again (secret_paths)."""
-    import fashion_mnist_student
-    show = {Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent.parent,
-            Path(fashion_mnist_student.__file__).resolve().parent, paths.PACKAGE}
-    return sorted({p.resolve() for p in show if p.exists()}, key=lambda p: len(p.parts))
-
-
-def secret_paths():
-    """What must not be in the box although it lies in a folder the box shows: the judges."""
-    return [path for path in [paths.PACKAGE / "judges"] if path.exists()]
-
-
-def _data_dir():
-    from course.data import keras_dir
-    return keras_dir().resolve()
-
-
-def command(argv, staging, course, limits: Limits):
-    """The bwrap command line that runs ``argv`` in the box; ``staging`` appears as /tmp/in."""
-    args = [_bwrap(), "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-            "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
-            "--cap-drop", "ALL", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    if not limits.network:
-        args.append("--unshare-net")  # bwrap brings loopback up: the kernel talks to nbgrader on it
-    hidden = _paths_to_hide(course)
-    for path in hidden:
-        args += ["--tmpfs", str(path)]
-    args += ["--size", str(int(limits.disk_gb * 1024 ** 3)), "--tmpfs", INSIDE_TMP]
-    for path in _paths_to_show():
-        args += ["--ro-bind", str(path), str(path)]
-    secret = secret_paths()
-    for path in secret:
-        args += ["--tmpfs", str(path)]
-    args += ["--ro-bind", str(staging), f"{INSIDE_TMP}/in"]
-    data = _data_dir()
-    if data.exists():
-        args += ["--ro-bind", str(data), f"{INSIDE_KERAS_HOME}/datasets/{data.name}"]
-    # the hiding tmpfs mounts (and /dev) are writable until now, so nothing can fill them
-    for path in [*hidden, *secret, Path("/dev")]:
-        if not path.is_relative_to(INSIDE_TMP):  # those are under the private /tmp anyway
-            args += ["--remount-ro", str(path)]
-    return [*args, "--chdir", INSIDE_TMP, "--", *argv]
+def command(argv, staging, grader, limits: "Limits", env=None):
+    """The bwrap command line that runs ``argv`` in a kernel's box, in /tmp/work, a copy of
+    ``staging``; ``grader`` is a private folder of the grader's (autograder/box/command.py)."""
+    from ..box import command as box
+    from ..box import view
+    from ..box.kernel import _data_dir
+    box.passwd_files(grader)
+    return box.argv(_bwrap(), view.build(), staging, grader, _data_dir(), limits.disk_gb, argv,
+                    box.environment(env), network=limits.network)
 
 
 @dataclass
@@ -240,9 +189,15 @@ def kill_tree(pid):
 
 
 def run(argv, staging, course, limits: Limits, env, stdout_path, sandboxed=True):
-    """Run ``argv`` (in the box unless ``sandboxed`` is False); stdout goes to ``stdout_path``."""
+    """Run ``argv`` (in a box unless ``sandboxed`` is False: then in ``staging``, with ``env``),
+    under ``limits`` and the wall clock; stdout goes to ``stdout_path``."""
+    with tempfile.TemporaryDirectory(prefix="autograder-box-") as grader:
+        full = command(argv, staging, grader, limits, env) if sandboxed else argv
+        return _run(full, staging, limits, env if not sandboxed else {"PATH": "/usr/bin:/bin"}, stdout_path)
+
+
+def _run(full, staging, limits, env, stdout_path):
     import psutil
-    full = command(argv, staging, course, limits) if sandboxed else argv
     peak = 0
     with ProcessCap(limits.processes) as cap, open(stdout_path, "wb") as out:
         process = subprocess.Popen([*cap.launcher(limits), *full], env=env, stdout=out,
@@ -276,7 +231,9 @@ def problem(course="."):
     if shutil.which("prlimit") is None:
         return ("util-linux's prlimit is not installed (it sets each box's limits; Debian/Ubuntu: "
                 "`sudo apt-get install util-linux`)")
-    probe = subprocess.run(command(["true"], "/", course, Limits()), capture_output=True, text=True, timeout=60)
+    with tempfile.TemporaryDirectory(prefix="autograder-box-") as grader:
+        probe = subprocess.run(command(["true"], grader, grader, Limits()), capture_output=True,
+                               text=True, timeout=60)
     if probe.returncode != 0:
         said = probe.stderr.strip()[-300:]
         hint = USERNS_HINT if ("namespace" in said or "not permitted" in said) else "see autograder/GRADING.md"

@@ -1,15 +1,18 @@
-"""Grade one submission with plain `nbgrader autograde`, in a box, on a scratch copy of the course.
+"""Grade one submission with plain `nbgrader autograde`, on a scratch copy of the course.
 
-Runs on a Dask worker or in a local thread. It never touches the real course: the Job carries the
-files it needs, the box sees only that scratch copy, and the executed notebooks, the hand-over
-files and a status come back as a Result for the coordinator, which alone writes the gradebook.
+Runs on a Dask worker or in a local thread. nbgrader runs here, on the trusted side, as a
+subprocess in a private temporary folder (0700) holding the scratch course: the gradebook copy
+nbgrader needs to restore locked cells never enters a box. Only the kernels that run the
+student's code are boxed, by GradingExecute (autograder/box), with the job's limits; the
+whole-notebook wall clock is this subprocess's. The executed notebooks, the hand-overs the grader
+pulled from the boxes and the re-check's files come back as a Result for the coordinator, which
+alone writes the gradebook.
 """
 
-import json
+import os
 import re
-import shutil
+import stat
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -20,19 +23,30 @@ from fashion_mnist_student import QUIET_TENSORFLOW
 
 from .. import messages
 from ..handover import PROBE_FOLDER
-from ..preprocessors.execute import IN_BOX, KERNEL_DIED, PROCESS_LIMIT
 from ..notebook_run import notebook_language
-from . import inside, sandbox
+from ..preprocessors.execute import KERNEL_DIED, UNSAFE_NO_BOX
+from ..recheck import RECHECK_FOLDER
+from . import sandbox
 from .jobs import Job
 from .status import Result, Status
 
-INSIDE = sandbox.INSIDE_TMP
-# The coordinator takes every verdict itself, from what the box hands back: the judges are not
-# mounted in the box, so the box's nbgrader must not list them.
+# The coordinator takes every verdict itself, from what the worker hands back: the worker's
+# nbgrader does not run the judges.
 JUDGES = ("autograder.judges.JudgeProbes", "autograder.preprocessors.JudgeAccuracy")
-WORKER_CONFIG = ("\n# added by the class grader: the coordinator takes the verdicts\n"
-                 "c.Autograde.autograde_preprocessors = [p for p in c.Autograde.autograde_preprocessors "
-                 f"if p not in {JUDGES!r}]\n")
+LOG_KEEP = 200_000          # bytes of the log's end kept
+FILE_KEEP = 64 * 1024 ** 2  # an executed notebook or a hand-over file larger than this is dropped
+FOLDER_KEEP = 64            # files at most from each hand-over folder
+
+
+def worker_config(limits, sandboxed=True):
+    """What the worker adds to the scratch course's nbgrader_config.py."""
+    box = {"memory_gb": limits.memory_gb, "disk_gb": limits.disk_gb, "processes": limits.processes,
+           "open_files": limits.open_files, "network": limits.network}
+    return ("\n# added by the class grader: the coordinator takes the verdicts; the job's limits\n"
+            "c.Autograde.autograde_preprocessors = [p for p in c.Autograde.autograde_preprocessors "
+            f"if p not in {JUDGES!r}]\n"
+            f"c.GradingExecute.box_limits = {box!r}\n"
+            + ("" if sandboxed else "c.GradingExecute.unsafe_no_box = True\n"))
 
 
 def _write(root, files):
@@ -42,50 +56,42 @@ def _write(root, files):
         path.write_bytes(data)
 
 
-def _font_cache(home):
-    """Matplotlib's font list, so the box does not spend seconds rebuilding it every time."""
+def _environment(workers, sandboxed):
+    """nbgrader's environment (trusted); a boxed kernel gets only the thread pools' sizes of it."""
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "LC_ALL", "KERAS_HOME",
+                                              "FASHION_MNIST_CACHE") if name in os.environ}
+    env.update({"PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", **QUIET_TENSORFLOW,
+                **thread_env(workers), "AUTOGRADER_PARENT": str(os.getpid())})
+    if not sandboxed:
+        env[UNSAFE_NO_BOX] = "1"
+    return env
+
+
+def _regular_file(path, limit=FILE_KEEP):
+    """The bytes of ``path`` if it is a regular file (not a link) of at most ``limit`` bytes."""
     try:
-        import matplotlib
-        cache = Path(matplotlib.get_cachedir())
-    except Exception:  # noqa: BLE001 (no cache is only slower)
-        return
-    target = home / ".matplotlib"
-    target.mkdir(parents=True, exist_ok=True)
-    for found in cache.glob("fontlist-*.json"):
-        shutil.copy(found, target / found.name)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        return handle.read(limit + 1)[:limit]
 
 
-def _environment(home, workers, sandboxed, limits=None):
-    from course.data import keras_dir
-    keras_home = sandbox.INSIDE_KERAS_HOME if sandboxed else str(keras_dir().parents[1])
-    bin_dir = str(Path(sys.executable).parent)
-    return {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", "HOME": home, "TMPDIR": INSIDE,
-            "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
-            "MPLCONFIGDIR": f"{home}/.matplotlib", "KERAS_HOME": keras_home,
-            **({IN_BOX: "1"} if sandboxed else {}),
-            **({PROCESS_LIMIT: str(limits.processes)} if limits else {}),
-            **QUIET_TENSORFLOW, **thread_env(workers)}
-
-
-def _unpack(path, keep, folder):
-    """(manifest or None, log text, {name: bytes}) from the box's tar stream."""
-    manifest, log, files = None, "", {}
-    try:
-        with tarfile.open(path, "r:") as archive:
-            for member in archive:
-                if not member.isfile():
-                    continue
-                data = archive.extractfile(member).read()
-                if member.name == inside.MANIFEST:
-                    manifest = json.loads(data)
-                elif member.name == inside.LOG:
-                    log = data.decode("utf-8", "replace")
-                elif member.name.startswith("out/") and (member.name[4:] in keep
-                                                         or member.name[4:].startswith(f"{folder}/")):
-                    files[member.name[4:]] = data
-    except (tarfile.TarError, OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError):
-        pass
-    return manifest, log, files
+def _handed_over(out):
+    """{relative name: bytes} of the files the grader pulled out of the boxes into ``out``."""
+    files = {}
+    for folder in (PROBE_FOLDER, RECHECK_FOLDER):
+        path = out / folder
+        if path.is_symlink() or not path.is_dir():
+            continue
+        for name in sorted(p.name for p in path.iterdir())[:FOLDER_KEEP]:
+            data = _regular_file(path / name)
+            if data is not None:
+                files[f"{folder}/{name}"] = data
+    return files
 
 
 def _cell_timeout(log):
@@ -142,7 +148,7 @@ def status_of(code, log, executed, job, cell_limit):
     return Status.GRADED, ""
 
 
-def notes(manifest, executed, job):
+def notes(executed, job):
     """What the notebook did that the instructor should know, each said plainly."""
     said = []
     text = "\n".join(executed.values())
@@ -150,14 +156,8 @@ def notes(manifest, executed, job):
         said.append(f"a cell ran out of memory (limit {job.limits.memory_gb:g} GB)")
     if "Resource temporarily unavailable" in text or "can't start new thread" in text:
         said.append(f"it hit the limit of {job.limits.processes} processes")
-    if manifest.get("disk_free", 1 << 30) < 1024 ** 2 or "No space left on device" in text:
+    if "No space left on device" in text or "File size limit exceeded" in text:
         said.append(f"it filled its scratch folder (limit {job.limits.disk_gb:g} GB)")
-    if manifest.get("killed"):
-        said.append(f"{manifest['killed']} process(es) it left running were killed")
-    left = set(manifest.get("files_left", []))
-    gone = sorted(name for name in job.submission if name not in left)
-    if gone and executed:
-        said.append("deleted files in its working folder: " + ", ".join(gone))
     return said
 
 
@@ -175,40 +175,29 @@ def grade(job: Job, sandboxed=True) -> Result:
         return _not_run(job, Status.MISSING, f"no {', '.join(missing)} in the submission", start, sandboxed)
     with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-") as scratch:
         scratch = Path(scratch)
-        staging = scratch / "in"
-        course = staging / "course"
+        course = scratch / "course"
         _write(course, job.course)
         with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
-            config.write(WORKER_CONFIG)
+            config.write(worker_config(job.limits, sandboxed))
         _write(course / "submitted" / job.student / job.assignment, job.submission)
-        _font_cache(staging / "home")
-        if sandboxed:
-            given, work, home = f"{INSIDE}/in", f"{INSIDE}/grading", f"{INSIDE}/home"
-        else:
-            given, work, home = str(staging), str(scratch / "work"), str(scratch / "home")
-        keep = list(job.notebooks)
-        argv = [sys.executable, "-m", "autograder.grading.inside", "--input", given, "--work", work,
-                "--home", home, "--output-dir", f"autograded/{job.student}/{job.assignment}",
-                *[arg for name in keep for arg in ("--keep", name)], "--keep-dir", PROBE_FOLDER,
-                *(["--kill-leftovers"] if sandboxed else []),
-                "--", "nbgrader", "autograde", job.assignment, "--student", job.student, "--force"]
-        outcome = sandbox.run(argv, staging, job.course_dir, job.limits, _environment(home, job.workers, sandboxed, job.limits),
-                              scratch / "out.tar", sandboxed=sandboxed)
-        manifest, log, files = _unpack(scratch / "out.tar", keep, PROBE_FOLDER)
+        argv = [sys.executable, "-m", "autograder.grading.nbgrader_quiet", "autograde", job.assignment,
+                "--student", job.student, "--force"]
+        outcome = sandbox.run(argv, course, job.course_dir, job.limits, _environment(job.workers, sandboxed),
+                              scratch / "out.log", sandboxed=False)
+        log = (_regular_file(scratch / "out.log", 1 << 40) or b"")[-LOG_KEEP:].decode("utf-8", "replace")
+        out = course / "autograded" / job.student / job.assignment
+        files = {name: _regular_file(out / name) for name in job.notebooks}
+        handover = _handed_over(out)
     if outcome.exit_code is None:
         status, detail = status_of(None, log, {}, job, None)
         return _not_run(job, status, detail, start, sandboxed, log, outcome.peak_memory_mb)
-    if manifest is None:
-        return _not_run(job, Status.FAILED, f"the box ended without a report (exit code {outcome.exit_code})",
-                        start, sandboxed, log, outcome.peak_memory_mb)
-    code = manifest["exit_code"]
-    executed = {name: files[name].decode("utf-8") for name in job.notebooks if code == 0 and name in files}
+    code = outcome.exit_code
+    executed = {name: data.decode("utf-8") for name, data in files.items() if code == 0 and data is not None}
     cell_limit = _cell_timeout(log)
     status, detail = status_of(code, log, executed, job, cell_limit)
     if status == Status.TIMED_OUT and executed:
         executed = {name: _mark_interrupted(text, cell_limit) for name, text in executed.items()}
-    said = ([detail] if detail else []) + notes(manifest, executed, job)
-    handover = {name: data for name, data in files.items() if name not in job.notebooks}
+    said = ([detail] if detail else []) + notes(executed, job)
     return Result(job.student, status, "; ".join(said), executed, handover,
                   seconds=round(time.perf_counter() - start, 1), peak_memory_mb=outcome.peak_memory_mb,
                   sandboxed=sandboxed, log_tail=log[-2000:])

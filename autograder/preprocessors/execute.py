@@ -1,19 +1,26 @@
-"""GradingExecute: nbgrader's Execute, with the grader's set-up in the kernel and a dead kernel
-costing only the cell it died in.
+"""GradingExecute: nbgrader's Execute with every kernel in a box, the grader's set-up in the
+kernel, and a dead kernel costing only the cell it died in.
 
-Before the first cell it clears the hand-over folder (a submission cannot bring verdict data
-along) and runs a preamble in the kernel: where the probes hand over and their seed, and the
-training seed. When the kernel dies in cell N (memory, os._exit, a crash, a kill, the process
-cap), cell N gets an error saying so in the notebook's language, the kernel is restarted, the
-cells above N that are not test cells (the set-up, the student's definitions, the provided
-training) are run again silently to rebuild the state, and grading goes on from cell N + 1. After
-``max_restarts`` restarts the remaining test cells get an error that says they did not run. The
-choice and its cost (a crash after the training trains again) are explained in GRADING.md.
+The box (autograder/box) is around the kernel, whoever runs nbgrader: plain `nbgrader autograde`,
+the formgrader and the class command's workers all come here. The kernel works in a copy of the
+notebook's folder in its own /tmp; the hand-overs of a grade cell are pulled out of the box right
+after that cell ran (only ``<grade id>.json`` and ``.npz`` of that cell, autograder/box/pull.py).
+Where the box cannot be built, grading refuses with the reason; ``unsafe_no_box`` (or
+AUTOGRADER_UNSAFE_NO_BOX=1) runs the kernel as nbgrader does, for trusted code only.
+
+Before the first cell it clears the hand-over folder and the re-check folder (a submission cannot
+bring verdict data along) and runs a preamble in the kernel: where the probes hand over and their
+seed, and the training seed. When the kernel dies in cell N (memory, os._exit, a crash, a kill, the
+process cap), cell N gets an error saying so in the notebook's language, a new kernel starts in a
+fresh box, the cells above N that are not test cells (the set-up, the student's definitions, the
+provided training) are run again silently to rebuild the state, and grading goes on from cell
+N + 1. After ``max_restarts`` restarts the remaining test cells get an error that says they did
+not run. After the notebook, a near miss of the accuracy is trained again in a fresh box
+(autograder/recheck.py). The choices and their cost are explained in GRADING.md.
 """
 
 import os
 import shutil
-import signal
 from pathlib import Path
 
 from nbclient import NotebookClient
@@ -21,19 +28,25 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Dict, Integer
 
 from ..handover import PROBE_FOLDER, submission_seed
 from ..messages import say
 from ..notebook_run import notebook_language
-from ..recheck import after_last_cell
+from ..recheck import RECHECK_FOLDER, after_notebook
 from ..seeding import kernel_preamble
 
 KERNEL_DIED = "KernelDied"                 # the ename of the error a dead kernel leaves in its cell
 NOT_RUN = "NotRunKernelDied"               # ... and in the test cells it could not reach
-IN_BOX = "AUTOGRADER_IN_BOX"               # set by the class grader in the box's environment
-PROCESS_LIMIT = "AUTOGRADER_PROCESS_LIMIT"
+UNSAFE_NO_BOX = "AUTOGRADER_UNSAFE_NO_BOX"
 PROCESS_CAP_SIGNS = ("Resource temporarily unavailable", "BlockingIOError", "can't start new thread")
+# the grader's environment variables a boxed kernel gets: the sizes of its thread pools
+KERNEL_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+              "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class BoxUnavailable(RuntimeError):
+    """The kernel's box cannot be built; the message says why and how to opt out for trusted code."""
 
 
 def _remove(path):
@@ -48,27 +61,47 @@ def probe_preamble(seed, folder):
             f"_probes.configure({int(seed)}, {str(folder)!r})\ndel _probes\n")
 
 
-def _kill_box_processes():
-    """In the box only: every process but this one and its ancestors (a fork bomb's children hold
-    the process cap, and a new kernel could not start)."""
-    keep, pid = set(), os.getpid()
-    while pid > 0:
-        keep.add(pid)
-        try:
-            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            break
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) not in keep:
-            try:
-                os.kill(int(entry), signal.SIGKILL)
-            except OSError:
-                pass
+_BOX_PROBLEM = []
+
+
+def box_problem():
+    """Why no kernel's box can be built here (checked once per process), or None."""
+    if not _BOX_PROBLEM:
+        from ..box import problem
+        _BOX_PROBLEM.append(problem())
+    return _BOX_PROBLEM[0]
+
+
+def refusal(why):
+    return (f"The student's kernel cannot be put in a box: {why}. Grading refused: student code "
+            "would run with your rights, see your files and the network. For trusted code only, "
+            f"set c.GradingExecute.unsafe_no_box = True in nbgrader_config.py or {UNSAFE_NO_BOX}=1 "
+            "(see autograder/GRADING.md).")
 
 
 class GradingExecute(Execute):
 
     max_restarts = Integer(2, help="how many times a dead kernel is restarted").tag(config=True)
+    unsafe_no_box = Bool(False, help="run the kernel without its box: trusted code only").tag(config=True)
+    box_limits = Dict(help="the box's limits (autograder.grading.sandbox.Limits fields); "
+                           "the class command sets the job's").tag(config=True)
+
+    @property
+    def boxed(self):
+        return not (self.unsafe_no_box or os.environ.get(UNSAFE_NO_BOX) == "1")
+
+    def _limits(self):
+        from ..grading.sandbox import Limits
+        return Limits(**self.box_limits)
+
+    def create_kernel_manager(self):
+        if not self.boxed:
+            return super().create_kernel_manager()
+        from ..box.kernel import BoxedKernelManager
+        self.km = BoxedKernelManager(
+            given=str(self._folder), kernel_name="python3", limits=self._limits(), config=self.config,
+            kernel_env={name: os.environ[name] for name in KERNEL_ENV if name in os.environ})
+        return self.km
 
     def _run_silently(self, code):
         """Run ``code`` in the kernel without recording anything; True when it succeeded."""
@@ -86,12 +119,35 @@ class GradingExecute(Execute):
             if cell.cell_type == "code" and not utils.is_grade(cell) and index not in self._died_in:
                 self._run_silently(cell.source)
 
+    def probe_folder_in_kernel(self):
+        """Where the kernel's probes write: in the box's copy of the folder, or the folder itself."""
+        from ..box.command import WORK
+        return f"{WORK}/{PROBE_FOLDER}" if self.boxed else str(self._folder / PROBE_FOLDER)
+
+    def recheck_folder_in_kernel(self):
+        """Where a re-check's kernel writes its weights (the grader pulls them from there)."""
+        from ..box.command import WORK
+        return f"{WORK}/.recheck" if self.boxed else str(self._folder / RECHECK_FOLDER)
+
+    def pull(self, names, inside, target):
+        """Files the kernel wrote, into the host folder ``target`` (boxed kernels only)."""
+        if self.boxed and self.km is not None:
+            return self.km.pull(inside, names, target)
+        return []
+
+    def preprocess_cell(self, cell, resources, index):
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.cell_type == "code" and utils.is_grade(cell) and grade_id:
+            self.pull([f"{grade_id}.json", f"{grade_id}.npz"], self.probe_folder_in_kernel(),
+                      self._folder / PROBE_FOLDER)
+        return cell, resources
+
     def _mark_died(self, index):
         cell = self.nb.cells[index]
         text = "\n".join(str(o.get("text", "")) + str(o.get("evalue", "")) for o in cell.get("outputs", []))
-        limit = os.environ.get(PROCESS_LIMIT)
-        if limit and any(sign in text for sign in PROCESS_CAP_SIGNS):
-            message = say("process_cap", self._lang, limit=limit)
+        if self.boxed and any(sign in text for sign in PROCESS_CAP_SIGNS):
+            message = say("process_cap", self._lang, limit=self._limits().processes)
         else:
             message = say("kernel_died", self._lang, cell=index + 1)
         cell.outputs.append(new_output("error", ename=KERNEL_DIED, evalue=message,
@@ -105,10 +161,14 @@ class GradingExecute(Execute):
                                            traceback=[f"{NOT_RUN}: {message}"])]
 
     def preprocess(self, nb, resources, km=None):
+        if self.boxed and box_problem():
+            raise BoxUnavailable(refusal(box_problem()))
         folder = Path(resources.get("metadata", {}).get("path") or ".").resolve()
+        self._folder = folder
         _remove(folder / PROBE_FOLDER)
+        _remove(folder / RECHECK_FOLDER)
         assignment = resources.get("nbgrader", {}).get("assignment", "")
-        self._preamble = (probe_preamble(submission_seed(nb, resources), folder / PROBE_FOLDER)
+        self._preamble = (probe_preamble(submission_seed(nb, resources), self.probe_folder_in_kernel())
                           + kernel_preamble(assignment))
         self._lang = notebook_language(nb)
         self._died_in = []
@@ -127,8 +187,6 @@ class GradingExecute(Execute):
                         except DeadKernelError:
                             died = index
                             break
-                    if died is None:  # a near miss is trained again in this kernel (autograder/recheck.py)
-                        after_last_cell(self, resources, folder, assignment, self._lang)
             except DeadKernelError:  # while rebuilding the state
                 died = start - 1 if start else 0
                 self._mark_not_run(died)
@@ -137,12 +195,12 @@ class GradingExecute(Execute):
                 break
             self._died_in.append(died)
             self._mark_died(died)
-            self.log.warning("kernel died in cell %d; restarting", died + 1)
+            self.log.warning("kernel died in cell %d; restarting in a fresh box", died + 1)
             if len(self._died_in) > self.max_restarts:
                 self._mark_not_run(died)
                 break
-            if os.environ.get(IN_BOX):
-                _kill_box_processes()
             start = died + 1
+        # a near miss is trained again in a fresh box, after this one ended (autograder/recheck.py)
+        after_notebook(self, folder, assignment, self._lang)
         self.set_widgets_metadata()
         return self.nb, self.resources
