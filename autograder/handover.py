@@ -4,10 +4,11 @@ The probes (fashion_mnist_student.probes) write one JSON file and one .npz file 
 into PROBE_FOLDER beside the notebook; the accuracy cell's .npz holds the trained weights.
 """
 
+from fashion_mnist_student.cells import ACCURACY_ID
 from fashion_mnist_student.probe_inputs import seed_of
 from fashion_mnist_student.probes import FOLDER as PROBE_FOLDER
 
-GRADE_ID = "test_accuracy_threshold"              # the grade cell whose verdict JudgeAccuracy takes
+GRADE_ID = ACCURACY_ID                            # the grade cell whose verdict JudgeAccuracy takes
 HANDOVER = f"{PROBE_FOLDER}/{GRADE_ID}.npz"       # its trained weights, beside the notebook
 HANDOVER_DIR = "autograder_handover_dir"          # resources key: where the files are, if not beside the notebook
 

@@ -10,16 +10,16 @@ import tempfile
 from pathlib import Path
 
 from fashion_mnist_student import probes
+from fashion_mnist_student.cells import BY_PROBE
 
 from autograder.judges import judge_cell
 from autograder.judges.handover import Folder
 
 SEED = 20261202
-GRADE_ID = {"plot_image_label": "test_plot_image", "plot_value_array_bars": "test_plot_value_array"}
 
 
 def grade_id_of(probe_name):
-    return GRADE_ID.get(probe_name, f"test_{probe_name}")
+    return BY_PROBE[probe_name].grade_id
 
 
 def probe_then_judge(probe_name, *args, lang="en", seed=SEED, folder=None, tamper=None):

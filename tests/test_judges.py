@@ -502,3 +502,38 @@ def test_a_build_model_that_returns_the_student_packages_model_scores_nothing(tm
     assert not verdict.passed
     probes.build_model_layers(reference.build_model)  # the control: the lesson's model passes
     assert judge_cell("test_build_model_layers", Folder(tmp_path), SEED).passed
+
+
+# --- the grade cells' one table ------------------------------------------------------------------
+
+def _grade_cells(lang):
+    import re
+
+    import nbformat
+    root = Path(__file__).resolve().parents[1]
+    nb = nbformat.read(root / "solutions" / f"fashion_mnist_{lang}" / "fashion_mnist.ipynb", as_version=4)
+    return {c.metadata.nbgrader["grade_id"]: (c.metadata.nbgrader.get("points"), re.findall(r"probes\.(\w+)\(", c.source))
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def _table():
+    from fashion_mnist_student.cells import CELLS
+    return {cell.grade_id: (cell.points, [cell.probe]) for cell in CELLS}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_grade_cell_table_is_the_solution_notebooks(lang):
+    """Ids, points and the probe each cell's hidden lines call, in both notebooks; every probed
+    cell but the accuracy one has a judge (the registry refuses to load otherwise)."""
+    from fashion_mnist_student.cells import ACCURACY_ID
+    assert _table() == _grade_cells(lang)
+    assert set(JUDGED_CELLS) == set(_table()) - {ACCURACY_ID}
+    assert sum(points for points, _ in _table().values()) == 24
+
+
+def test_the_table_check_can_fail(monkeypatch):
+    from fashion_mnist_student import cells
+    changed = cells.CELLS[:-1] + (cells.GradeCell("test_plot_value_array", "plot_value_array",
+                                                  ("plot_value_array",), "plot_value_array_bars", 3),)
+    monkeypatch.setattr(cells, "CELLS", changed)
+    assert _table() != _grade_cells("en")

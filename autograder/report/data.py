@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+from fashion_mnist_student.cells import ACCURACY_ID, BY_ID
 
 from ..grading.state import State
 from ..grading.status import Status
@@ -18,7 +19,7 @@ from ..grading.gradebook import course_config, gradebook
 from .messages_key import message_key
 
 from ..paths import CALIBRATION  # noqa: E402 (one place for paths: autograder/paths.py)
-ACCURACY_CELL = "test_accuracy_threshold"
+ACCURACY_CELL = ACCURACY_ID   # the grade cells' one table: fashion_mnist_student.cells
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,11 @@ class ClassData:
 
 
 def part_of(grade_id, parts):
-    """test_preprocess_images_shape -> preprocess_images: the longest solution-cell name it starts
-    with; otherwise the name without its last word (test_accuracy_threshold -> accuracy)."""
+    """test_preprocess_images_shape -> preprocess_images: the notebook's cells from the grade cells'
+    table; another course's, the longest solution-cell name it starts with, otherwise the name
+    without its last word (test_accuracy_threshold -> accuracy)."""
+    if grade_id in BY_ID:  # the notebook's own cells: the table says
+        return BY_ID[grade_id].part
     name = grade_id.removeprefix("test_")
     matches = [p for p in parts if name == p or name.startswith(p + "_")]
     if matches:

@@ -94,8 +94,8 @@ MESSAGES = {
         "The probability model must output shape {want}, it gave {got}.",
         "概率模型的输出形状应为 {want}，实际是 {got}。"),
     "handover_too_large": (
-        "What the function returned is too large to hand to the grader ({size:,} bytes, at most {limit:,}): return an ordinary array of the size asked for.",
-        "函数返回的结果太大，无法交给评分程序（{size:,} 字节，最多 {limit:,} 字节）：请返回所要求大小的普通数组。"),
+        "What the function returned is too large to hand to the grader ({size} bytes, at most {limit}): return an ordinary array of the size asked for.",
+        "函数返回的结果太大，无法交给评分程序（{size} 字节，最多 {limit} 字节）：请返回所要求大小的普通数组。"),
     # the data (data.load_data)
     "data_missing": (
         "Fashion-MNIST file missing: {path}.",
