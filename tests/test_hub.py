@@ -81,9 +81,11 @@ def test_roster_with_bom_and_blank_lines():
 def test_exchange_plan_is_not_world_writable():
     entries = exchange.plan(Path("/x/exchange"), "fashion-mnist", "teacher", "fm-class")
     modes = {entry.path.name: entry.mode for entry in entries}
-    assert all(entry.mode & 0o007 == 0 for entry in entries), "others get nothing anywhere"
+    assert modes["exchange"] & 0o007 == 0, "nobody outside the class enters"
+    assert all(entry.mode & 0o002 == 0 or entry.path.name == "inbound" for entry in entries)
     assert modes["exchange"] & stat.S_ISVTX, "sticky root: nobody renames another's entry"
-    assert modes["inbound"] & 0o070 == 0o030, "students write into inbound but cannot list it"
+    assert modes["inbound"] & 0o777 == 0o733, "students write into inbound but cannot list it"
+    assert {e.path.name: e.group for e in entries}["inbound"] == "fm-class-staff", "submissions: staff only"
     assert modes["feedback"] & 0o070 == 0o010, "feedback: by name only"
     assert modes["outbound"] & 0o070 == 0o050
     assert {entry.owner for entry in entries[1:]} == {"teacher"}
@@ -91,12 +93,13 @@ def test_exchange_plan_is_not_world_writable():
 
 @as_root
 def test_exchange_applied_and_checked(tmp_path):
-    entries = exchange.plan(tmp_path / "exchange", "fashion-mnist", "nobody", "root")
+    entries = tuple(exchange.Entry(e.path, e.owner, "root", e.mode)
+                    for e in exchange.plan(tmp_path / "exchange", "fashion-mnist", "nobody", "root"))
     exchange.apply(entries)
     assert exchange.differences(entries) == []
     os.chmod(tmp_path / "exchange" / "fashion-mnist" / "inbound", 0o777)   # nbgrader's default
     wrong = exchange.differences(entries)
-    assert len(wrong) == 1 and "inbound" in wrong[0] and "777" in wrong[0]
+    assert len(wrong) == 1 and "inbound" in wrong[0] and "777, wanted" in wrong[0]
     exchange.apply(entries)
     assert exchange.differences(entries) == []
 
@@ -105,7 +108,7 @@ def test_exchange_refuses_a_link_in_the_way(tmp_path):
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "exchange").symlink_to(tmp_path / "elsewhere")
     with pytest.raises(RuntimeError, match="symbolic link"):
-        exchange.apply(exchange.plan(tmp_path / "exchange", "c", "root", "root"))
+        exchange.apply(exchange.plan(tmp_path / "exchange", "c", "root", "root")[:1])
 
 
 @as_root
@@ -287,3 +290,30 @@ def test_start_refuses_without_root_or_with_a_bad_roster(tmp_path, monkeypatch):
     (tmp_path / "bad.csv").write_text("name\nada\n")
     with pytest.raises(roster.RosterError, match="'username' column"):
         server.start(server.Options(root=tmp_path, roster=tmp_path / "bad.csv", port=free_port()))
+
+
+@pytest.mark.parametrize("private", [True, False])
+def test_a_submission_is_not_readable_by_classmates(tmp_path, private):
+    """A real ``nbgrader submit`` with the students' configuration leaves the submission 0770/0660
+    (staff group); with nbgrader's own it is 0777/0644 (the planted case: classmates could read it)."""
+    exchange_root = tmp_path / "exchange"
+    for folder in ("inbound", "outbound/fashion_mnist_en"):
+        (exchange_root / "fashion-mnist" / folder).mkdir(parents=True)
+    (exchange_root / "fashion-mnist" / "inbound").chmod(0o2733)
+    home = tmp_path / "home"
+    (home / "fashion_mnist_en").mkdir(parents=True)
+    (home / "fashion_mnist_en" / "fashion_mnist.ipynb").write_text("{}")
+    shutil.copy(home / "fashion_mnist_en" / "fashion_mnist.ipynb", exchange_root / "fashion-mnist" / "outbound" / "fashion_mnist_en")
+    s = settings(tmp_path)
+    text = course.student_nbgrader_config(s) if private else course.STUDENT_NBGRADER.format(exchange="", course_id="fashion-mnist")
+    (home / "nbgrader_config.py").write_text(text.replace(repr(str(Layout(Path(s.root)).exchange)), repr(str(exchange_root)))
+                                             .replace("c.Exchange.root = ''", f"c.Exchange.root = {str(exchange_root)!r}"))
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "submit", "fashion_mnist_en"], cwd=home,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (submission,) = (exchange_root / "fashion-mnist" / "inbound").iterdir()
+    modes = {stat.S_IMODE(p.stat().st_mode) & 0o777 for p in [submission, *submission.iterdir()]}
+    if private:
+        assert modes == {0o770, 0o660}
+    else:
+        assert 0o777 in modes and 0o644 in modes

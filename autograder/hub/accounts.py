@@ -71,6 +71,10 @@ def ensure_user(name: str, group: str, comment: str = "") -> bool:
     return made
 
 
+def add_to_group(name: str, group: str) -> None:
+    run(["usermod", "--append", "--groups", group, name])
+
+
 def set_passwords(names) -> list[NewPassword]:
     fresh = [NewPassword(name, secrets.token_urlsafe(12)) for name in names]
     if fresh:

@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from ..student_env import ROOT
+from .exchange import STUDENT_SUBMIT
 from .layout import ASSIGNMENTS
 
 HUB_LINES = """
@@ -33,6 +34,11 @@ c = get_config()  # noqa: F821
 c.Exchange.root = {exchange!r}
 c.CourseDirectory.course_id = {course_id!r}
 """
+
+
+def student_nbgrader_config(settings) -> str:
+    return (STUDENT_NBGRADER.format(exchange=str(settings.layout.exchange), course_id=settings.course_id)
+            + STUDENT_SUBMIT)
 
 INSTRUCTOR_TOOLS = {"@jupyter/nbgrader:formgrader": True, "@jupyter/nbgrader:create-assignment": True}
 INSTRUCTOR_SERVER_EXTENSIONS = {"nbgrader.server_extensions.formgrader": False}
@@ -75,9 +81,7 @@ def write_instructor_course(settings) -> Path:
 def write_student_config(settings) -> Path:
     folder = settings.layout.student_config
     (folder / "labconfig").mkdir(parents=True, exist_ok=True)
-    (folder / "nbgrader_config.py").write_text(
-        STUDENT_NBGRADER.format(exchange=str(settings.layout.exchange), course_id=settings.course_id),
-        encoding="utf-8")
+    (folder / "nbgrader_config.py").write_text(student_nbgrader_config(settings), encoding="utf-8")
     (folder / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": INSTRUCTOR_TOOLS}, indent=1), encoding="utf-8")
     (folder / "jupyter_server_config.json").write_text(

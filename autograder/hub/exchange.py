@@ -2,19 +2,27 @@
 
 nbgrader's default exchange is a folder every user may write (mode 0777; nbgrader#1225): any user
 of the machine can create the course's folder before the instructor does, and since the root has
-no sticky bit, rename it away and put their own in its place. This hub's exchange instead:
+no sticky bit, rename it away and put their own in its place; a submission is a folder of mode
+0777 whose files any user may read once they know its name. This hub's exchange instead:
 
-    exchange/                     root:CLASS         3770  only the class (instructor and students)
-                                                           enters; sticky: nobody renames or
-                                                           deletes another's entry
-    exchange/COURSE/              instructor:CLASS   2750  the class may enter, only the instructor writes
-    exchange/COURSE/outbound/     instructor:CLASS   2750  released assignments: the class reads
-    exchange/COURSE/inbound/      instructor:CLASS   2730  submissions: a student may create a folder
-                                                           but not list the folder, so not find or
-                                                           read another's (names end in 72 random bits)
-    exchange/COURSE/feedback/     instructor:CLASS   2710  feedback: files named by a keyed hash of the
-                                                           submission's secret, which only the student
-                                                           who submitted holds; nobody may list
+    exchange/                  root:CLASS             3770  only the class (instructor and students)
+                                                            enters; sticky: nobody renames or
+                                                            deletes another's entry
+    exchange/COURSE/           instructor:CLASS       2750  the class enters, the instructor writes
+    exchange/COURSE/outbound/  instructor:CLASS       2750  released assignments: the class reads
+    exchange/COURSE/inbound/   instructor:CLASS-staff 2733  submissions: a student creates a folder
+                                                            but cannot list the folder (names end
+                                                            in 72 random bits); "others" here are
+                                                            the class's students only, since the
+                                                            root lets nobody else in
+    exchange/COURSE/feedback/  instructor:CLASS       2710  feedback, named by a keyed hash of the
+                                                            submission's secret that only its
+                                                            student holds; nobody may list
+
+A submission takes the staff group (inbound is set-group-id), and the students' nbgrader
+configuration (``STUDENT_SUBMIT``, in the read-only configuration of their servers) makes it
+0770/0660 instead of nbgrader's 0777/0644: the student and the staff read it, classmates do not,
+even with its name.
 
 The exchange root is group-writable only because nbgrader's students' side checks that it is
 writable before it fetches or submits; the sticky bit makes that harmless. On the instructor's side
@@ -45,13 +53,41 @@ class Entry:
     mode: int
 
 
+def staff_group(group: str) -> str:
+    return f"{group}-staff"
+
+
 def plan(root: Path, course_id: str, instructor: str, group: str) -> tuple[Entry, ...]:
     course = Path(root) / course_id
     return (Entry(Path(root), "root", group, 0o3770),
             Entry(course, instructor, group, 0o2750),
             Entry(course / "outbound", instructor, group, 0o2750),
-            Entry(course / "inbound", instructor, group, 0o2730),
+            Entry(course / "inbound", instructor, staff_group(group), 0o2733),
             Entry(course / "feedback", instructor, group, 0o2710))
+
+
+# The students' side (their servers have nbgrader, not this package: the class is defined in their
+# nbgrader_config.py). nbgrader's submit leaves the submission 0777 with 0644 files.
+STUDENT_SUBMIT = """
+import os
+from nbgrader.exchange.default import ExchangeSubmit
+
+
+class PrivateSubmit(ExchangeSubmit):
+    \"\"\"nbgrader's submit; then the submission is the student's and the staff's only.\"\"\"
+
+    def copy_files(self):
+        super().copy_files()
+        submission = os.path.join(self.inbound_path, self.assignment_filename)
+        for parent, dirs, files in os.walk(submission, topdown=False):
+            for name in files:
+                if not os.path.islink(os.path.join(parent, name)):
+                    os.chmod(os.path.join(parent, name), 0o660)
+            os.chmod(parent, 0o2770)
+
+
+c.ExchangeFactory.submit = PrivateSubmit
+"""
 
 
 def apply(entries) -> None:

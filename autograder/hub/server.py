@@ -102,9 +102,11 @@ def _prepare(options: Options, students) -> tuple[Settings, list]:
     layout.state.mkdir(exist_ok=True)
     os.chmod(layout.state, 0o700)
     accounts.ensure_group(options.group)
+    accounts.ensure_group(exchange.staff_group(options.group))
     made = [name for name in [options.instructor, *[s.username for s in students]]
             if accounts.ensure_user(name, options.group,
                                     "instructor" if name == options.instructor else "student")]
+    accounts.add_to_group(options.instructor, exchange.staff_group(options.group))
     fresh = accounts.set_passwords(made)
     accounts.record(layout.passwords, fresh)
     envs = Path(options.envs or layout.root / "envs")
