@@ -25,7 +25,8 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-from .paths import ROOT  # noqa: E402 (one place for paths: autograder/paths.py)
+from .paths import ROOT  # one place for paths
+
 STUDENT_PACKAGE = ROOT / "course" / "student-package"
 NOTEBOOK = "fashion_mnist.ipynb"
 # the course's pins (requirements.txt) that a student's notebook needs

@@ -39,7 +39,7 @@ from .recheck import FURTHER_SEEDS
 from .seeding import OP_DETERMINISM
 from .threshold import CALIBRATION, write_student_copy
 
-from .paths import ROOT  # noqa: E402 (one place for paths: autograder/paths.py)
+from .paths import ROOT  # one place for paths
 BENCHMARK = ROOT / "benchmarks" / "results" / "fairness.json"
 STEP = 0.001
 FLOOR_TAIL = 1e-4  # below the band, a correct run lands at most this often

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from .paths import ROOT  # noqa: E402 (one place for paths: autograder/paths.py)
+from .paths import ROOT  # one place for paths
 NOTEBOOK = "fashion_mnist.ipynb"
 ASSIGNMENTS = ("fashion_mnist_en", "fashion_mnist_zh")
 
