@@ -21,6 +21,19 @@ MESSAGES = {
     "probe_malformed": (
         "What this test cell handed to the grader could not be read as data ({detail}); this test scores 0.",
         "这个测试单元格交给评分程序的结果无法作为数据读取（{detail}），这项测试记 0 分。"),
+    # why a hand-over was refused (autograder/judges/handover.py), inside probe_malformed's brackets
+    "handover_not_file": ("not a regular file", "不是普通文件"),
+    "handover_file_size": ("{size} bytes on disk, at most {limit}", "磁盘上 {size} 字节，最多 {limit} 字节"),
+    "handover_inflates": ("its arrays would take {size} bytes once unpacked, at most {limit}",
+                          "其中的数组解压后将占 {size} 字节，最多 {limit} 字节"),
+    "handover_members": ("{count} arrays, at most {limit}", "共 {count} 个数组，最多 {limit} 个"),
+    "handover_dtype": ("the array {name} holds {dtype}, not plain numbers", "数组 {name} 的类型是 {dtype}，不是普通数值"),
+    "handover_header": ("the array {name} claims the shape {shape}, which its data does not fill",
+                        "数组 {name} 声称形状为 {shape}，但数据与之不符"),
+    "handover_depth": ("JSON nested {depth} levels deep, at most {limit}", "JSON 嵌套 {depth} 层，最多 {limit} 层"),
+    "handover_not_object": ("the JSON is not an object", "JSON 不是一个对象"),
+    "handover_names": ("the arrays {got}, where {want} were expected", "数组是 {got}，应为 {want}"),
+    "handover_shape": ("the array {name} has the shape {got}, not {want}", "数组 {name} 的形状是 {got}，应为 {want}"),
     "kernel_died": (
         "The kernel died while this cell ran (cell {cell}). That usually means the code used too much memory, crashed Python (e.g. os._exit) or started too many processes. The cells before it kept their points; the grader restarted the kernel and graded the cells after it.",
         "运行这个单元格（第 {cell} 个单元格）时内核崩溃了。常见原因是代码占用内存过多、让 Python 崩溃（例如 os._exit）或启动了过多进程。之前的单元格保留得分；评分程序重启了内核，并继续评分后面的单元格。"),

@@ -38,16 +38,26 @@ class HandoverProblem(AssertionError):
     """A hand-over is missing or malformed; ``message(lang)`` is the student's sentence and
     str() the English one (or the language it was raised in)."""
 
-    def __init__(self, key, lang="en", **values):
-        self.key, self.values, self.lang = key, values, lang
-        super().__init__(say(key, lang, **values))
+    def __init__(self, key, lang="en", why=None, **values):
+        self.key, self.values, self.lang, self.why = key, values, lang, why
+        super().__init__(self.message(lang))
 
     def message(self, lang="en"):
-        return say(self.key, lang, **self.values)
+        """The sentence in ``lang``; ``why`` ((key, values)) is the reason, said in ``lang`` too."""
+        values = dict(self.values)
+        if self.why:
+            values["detail"] = say(self.why[0], lang, **self.why[1])
+        return say(self.key, lang, **values)
 
 
 def _malformed(detail, lang):
+    """A hand-over that could not be read; ``detail`` is the reader's error (Python's words)."""
     return HandoverProblem("probe_malformed", lang, detail=str(detail)[:200])
+
+
+def _refused(lang, why, **values):
+    """A hand-over refused by one of the bounds; ``why`` a key of autograder.messages."""
+    return HandoverProblem("probe_malformed", lang, why=(why, values))
 
 
 def _checked_size(path, limit, lang, missing="probe_missing"):
@@ -57,9 +67,9 @@ def _checked_size(path, limit, lang, missing="probe_missing"):
     except OSError:
         raise HandoverProblem(missing, lang) from None
     if not stat.S_ISREG(status.st_mode):
-        raise _malformed("not a regular file", lang)
+        raise _refused(lang, "handover_not_file")
     if status.st_size > limit:
-        raise _malformed(f"too large: {status.st_size} bytes, at most {limit}", lang)
+        raise _refused(lang, "handover_file_size", size=status.st_size, limit=limit)
     return status.st_size
 
 
@@ -81,13 +91,13 @@ def read_json(path, lang="en", max_bytes=MAX_JSON, max_depth=MAX_DEPTH):
         raise _malformed(f"{type(error).__name__}: {error}", lang) from None
     depth = json_depth(text)
     if depth > max_depth:
-        raise _malformed(f"JSON nested {depth} deep, at most {max_depth}", lang)
+        raise _refused(lang, "handover_depth", depth=depth, limit=max_depth)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise _malformed(f"{type(error).__name__}: {error}", lang) from None
     if not isinstance(data, dict):
-        raise _malformed("not a JSON object", lang)
+        raise _refused(lang, "handover_not_object")
     return data
 
 
@@ -106,10 +116,10 @@ def _member_array(archive, info, lang):
         except (ValueError, TypeError, SyntaxError, EOFError) as error:
             raise _malformed(f"{info.filename}: {type(error).__name__}: {error}", lang) from None
         if dtype.hasobject or dtype.kind not in NUMERIC_KINDS or dtype.fields is not None:
-            raise _malformed(f"{info.filename}: dtype {dtype} is not a plain number", lang)
+            raise _refused(lang, "handover_dtype", name=info.filename[:60], dtype=str(dtype)[:40])
         count = int(np.prod(shape, dtype=np.int64)) if shape else 1
         if count < 0 or count * dtype.itemsize != info.file_size - stream.tell():
-            raise _malformed(f"{info.filename}: shape {shape} does not match its size", lang)
+            raise _refused(lang, "handover_header", name=info.filename[:60], shape=shape)
         data = stream.read(count * dtype.itemsize + 1)
     if len(data) != count * dtype.itemsize:
         raise _malformed(f"{info.filename}: truncated", lang)
@@ -127,10 +137,10 @@ def read_arrays(path, lang="en", names=None, shapes=None, max_bytes=MAX_ARRAYS_B
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
             if len(members) > max_members:
-                raise _malformed(f"{len(members)} arrays, at most {max_members}", lang)
+                raise _refused(lang, "handover_members", count=len(members), limit=max_members)
             total = sum(m.file_size for m in members)
             if total > max_bytes:
-                raise _malformed(f"the arrays inflate to {total} bytes, at most {max_bytes}", lang)
+                raise _refused(lang, "handover_inflates", size=total, limit=max_bytes)
             for info in members:
                 name = info.filename[:-4] if info.filename.endswith(".npy") else None
                 if not name or name in arrays or info.is_dir():
@@ -141,10 +151,10 @@ def read_arrays(path, lang="en", names=None, shapes=None, max_bytes=MAX_ARRAYS_B
     except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError) as error:
         raise _malformed(f"{type(error).__name__}: {error}", lang) from None
     if names is not None and sorted(arrays) != sorted(names):
-        raise _malformed(f"arrays {sorted(arrays)[:8]}, expected {sorted(names)[:8]}", lang)
+        raise _refused(lang, "handover_names", got=sorted(arrays)[:8], want=sorted(names)[:8])
     for name, shape in (shapes or {}).items():
         if name in arrays and tuple(arrays[name].shape) != tuple(shape):
-            raise _malformed(f"{name} has shape {tuple(arrays[name].shape)}, expected {tuple(shape)}", lang)
+            raise _refused(lang, "handover_shape", name=name, got=tuple(arrays[name].shape), want=tuple(shape))
     return arrays
 
 
@@ -155,7 +165,7 @@ def read_weights(path, lang="en"):
     arrays = read_arrays(path, lang)
     weights = [arrays[f"w{i}"] for i in range(len(arrays)) if f"w{i}" in arrays]
     if len(weights) != len(arrays):
-        raise _malformed(f"arrays {sorted(arrays)[:8]}, expected w0..w{len(WEIGHT_SHAPES) - 1}", lang)
+        raise _refused(lang, "handover_names", got=sorted(arrays)[:8], want=[f"w{i}" for i in range(len(WEIGHT_SHAPES))])
     got = [tuple(w.shape) for w in weights]
     if got != [tuple(s) for s in WEIGHT_SHAPES]:
         raise HandoverProblem("acc_architecture", lang, got=got, want=[tuple(s) for s in WEIGHT_SHAPES])
@@ -170,7 +180,7 @@ class Handover:
 
     def array(self, name, dtype=None):
         if name not in self._arrays:
-            raise _malformed(f"no array {name!r}", self.lang)
+            raise _refused(self.lang, "handover_names", got=sorted(self._arrays)[:8], want=[name])
         array = self._arrays[name]
         return array.astype(dtype) if dtype else array
 
