@@ -27,6 +27,22 @@ ATTACKS = {
         "    return images / 255.0"),
         **{name: f"def {name}(*args, **kwargs):\n    raise NotImplementedError()" for name in SEVEN[1:]}},
 }
+# honest code a denylist once cost points (issue #23: 19/24, 22/24, 17/24): one submission, 24/24
+HONEST = {
+    "build_model": "import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'\n\n"
+                   "def build_model():\n    return keras.Sequential([keras.Input(shape=(28, 28)), keras.layers.Flatten(),\n"
+                   "        keras.layers.Dense(128, activation='relu'), keras.layers.Dense(10)])",
+    "train_model": "import warnings\n\ndef train_model(model, images, labels, epochs=10):\n    import time\n"
+                   "    warnings.warn('training on the CPU: this takes a minute')\n    start = time.time()\n"
+                   "    history = model.fit(images, labels, epochs=epochs)\n"
+                   "    print(f'trained in {time.time() - start:.0f} s, of course on the CPU')\n    return history",
+    "plot_value_array": "import collections\n\ndef plot_value_array(i, predictions_array, true_label):\n"
+                        "    counts = collections.Counter(int(t) for t in true_label)  # the classes shown so far\n"
+                        "    plt.grid(False)\n    plt.xticks(range(10))\n    plt.yticks([])\n"
+                        "    thisplot = plt.bar(range(10), predictions_array, color='#777777')\n    plt.ylim([0, 1])\n"
+                        "    thisplot[np.argmax(predictions_array)].set_color('red')\n"
+                        "    thisplot[true_label[i]].set_color('blue')\n    return counts",
+}
 # the kernel dies in the last part: plot_value_array ends its own process whenever it is called
 CRASH_LATE = {"plot_value_array": "def plot_value_array(i, predictions_array, true_label):\n"
                                   "    import os\n    os._exit(1)"}

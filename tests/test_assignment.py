@@ -14,7 +14,7 @@ import re
 import nbformat
 import pytest
 
-from notebooks import (ATTACKS, CRASH_LATE, NOTEBOOK, WRONG, failed, make_course, nbgrader, scores,
+from notebooks import (ATTACKS, CRASH_LATE, HONEST, NOTEBOOK, WRONG, failed, make_course, nbgrader, scores,
                        submit, trained_elsewhere, with_cells_replaced)
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def graded(tmp_path_factory):
         wrong = with_cells_replaced(solution["en"], replacements)
         submit(course, name, "fashion_mnist_en", wrong if name == "no_scaling" else trained_elsewhere(wrong))
 
-    for name, replacements in {**ATTACKS, "crash_late": CRASH_LATE}.items():
+    for name, replacements in {**ATTACKS, "crash_late": CRASH_LATE, "honest": HONEST}.items():
         submit(course, name, "fashion_mnist_en", trained_elsewhere(with_cells_replaced(solution["en"], replacements)))
 
     tampered = trained_elsewhere(solution["en"])
@@ -78,6 +78,13 @@ def test_reaching_for_the_course_or_turning_the_probes_off_earns_nothing(graded,
     one-line imports of the reference and the probes patched away score 0 on all 15 cells."""
     cells = graded[1]["en"][name]
     assert sum(score for score, _ in cells.values()) == 0, cells
+
+
+def test_honest_code_a_denylist_once_cost_gets_full_marks(graded):
+    """import time and "of course" in train_model, import warnings, collections.Counter in
+    plot_value_array, import os + TF_CPP_MIN_LOG_LEVEL above build_model (issue #23): 24/24."""
+    cells = graded[1]["en"]["honest"]
+    assert failed(cells) == set() and sum(score for score, _ in cells.values()) == 24, cells
 
 
 def test_a_kernel_killed_in_the_last_part_keeps_the_parts_before_it(graded):
