@@ -114,3 +114,43 @@ def test_without_the_restart_the_cell_after_a_crash_would_fail(tmp_path):
     with pytest.raises(DeadKernelError):
         Execute(timeout=60).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
     assert os.path.isdir(tmp_path)
+
+
+def test_a_near_miss_is_trained_again_in_a_fresh_box_and_only_the_graders_files_count(tmp_path, monkeypatch):
+    """The re-check starts a fresh box after the notebook's ended, rebuilds the state from the
+    code cells above the accuracy cell (no grade cell runs again), and the grader pulls exactly
+    the weights it asked for into .autograder-recheck/, with its own record: what the notebook
+    planted there (in its box, or in the folder before grading) is never read."""
+    from autograder import recheck
+    monkeypatch.setattr(recheck, "first_accuracy", lambda path: 0.85)
+    monkeypatch.setattr(recheck.Band, "from_calibration", classmethod(lambda cls: recheck.Band(0.86, 0.02)))
+    monkeypatch.setattr(recheck, "kernel_code", lambda seed, path, lang="en", epochs=10: (
+        f"import numpy\nnumpy.savez({str(path)!r}, w0=numpy.array([{seed}, state]))"))
+    planted = tmp_path / ".autograder-recheck"
+    planted.mkdir()
+    (planted / "recheck.json").write_text('{"seeds": [1, 2], "error": null}')
+    nb = new_notebook(cells=[
+        new_code_cell("state = 7"),
+        _grade("import os\nos.makedirs('.autograder-recheck', exist_ok=True)\n"
+               "open('.autograder-recheck/recheck_1.npz', 'w').write('forged')\n"
+               "state = 99", "test_accuracy_threshold"),
+        new_code_cell("import os\nos._exit(1)")])          # the notebook's kernel dies in its last cell
+    _run(nb, tmp_path)
+    import json
+
+    import numpy as np
+    seeds = recheck.recheck_seeds("a")
+    assert sorted(p.name for p in planted.iterdir()) == ["recheck.json", "recheck_1.npz", "recheck_2.npz"]
+    assert json.loads((planted / "recheck.json").read_text()) == {"seeds": seeds, "error": None}
+    for n, seed in enumerate(seeds, 1):
+        with np.load(planted / f"recheck_{n}.npz") as data:
+            assert data["w0"].tolist() == [seed, 7]   # the grader's seed; the state without the grade cell's 99
+
+
+def test_outside_the_band_nothing_is_trained_again(tmp_path, monkeypatch):
+    from autograder import recheck
+    monkeypatch.setattr(recheck, "first_accuracy", lambda path: 0.95)
+    monkeypatch.setattr(recheck.Band, "from_calibration", classmethod(lambda cls: recheck.Band(0.86, 0.02)))
+    nb = new_notebook(cells=[_grade("pass", "test_accuracy_threshold")])
+    _run(nb, tmp_path)
+    assert not (tmp_path / ".autograder-recheck").exists()

@@ -577,3 +577,24 @@ def test_a_failing_class_report_is_a_problem_not_a_crash(tmp_path, capsys):
     path, error = batch._class_report(tmp_path, "fashion_mnist_en")
     assert path is None and "the class report failed: no gradebook" in error
     assert entry.parse(["grade", "a", "--no-report"]).no_report and not entry.parse(["grade", "a"]).no_report
+
+
+def test_submitted_folders_are_read_within_limits(tmp_path, monkeypatch):
+    """A file over the per-file limit is left out with its reason, a submission over the total
+    is not read at all (a reason in the table, never the coordinator's memory)."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "fashion_mnist.ipynb").write_text("{}")
+    (folder / "notes.txt").write_text("small")
+    with open(folder / "big.bin", "wb") as handle:      # sparse: its size is on the disk's record only
+        handle.truncate(80 * 1024 ** 2)
+    files, refused, too_large = jobs.submission_files(folder, ["fashion_mnist.ipynb"])
+    assert sorted(files) == ["fashion_mnist.ipynb", "notes.txt"] and not too_large
+    assert refused == ["big.bin is too large (80.0 MB, the limit is 64.0 MB): left out"]
+    monkeypatch.setattr(jobs, "MAX_SUBMISSION_BYTES", 50 * 1024 ** 2)
+    reads = []
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self) or b"")
+    files, refused, too_large = jobs.submission_files(folder, ["fashion_mnist.ipynb"])
+    assert files == {} and reads == [] and "the submission is too large (80.0 MB in 3 files" in too_large
+    monkeypatch.setattr(jobs, "MAX_SUBMISSION_BYTES", 100 * 1024 ** 2)   # the check can pass
+    assert jobs.submission_files(folder, ["fashion_mnist.ipynb"])[2] == ""

@@ -24,6 +24,8 @@ GRADING_ROOTS = ("autograder.grading.worker", "autograder.grading.gradebook")
 DATA_SUFFIXES = {".json"}      # data beside a grading module (calibration.json: the threshold)
 SKIP_PARTS = {"__pycache__", ".ipynb_checkpoints"}
 MAX_NOTEBOOK_BYTES = 32 * 1024 ** 2   # a notebook larger than this is refused (clear its outputs)
+MAX_FILE_BYTES = 64 * 1024 ** 2       # any other submitted file larger than this is left out
+MAX_SUBMISSION_BYTES = 256 * 1024 ** 2  # a submission larger than this in all is not graded
 MODULE_NAME = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 
 
@@ -250,6 +252,39 @@ def bad_files(folder, notebooks):
     return "; ".join(b for b in bad if b), refused
 
 
+def _regular_files(folder):
+    """[(relative name, size)] of the regular files under ``folder`` (sizes from lstat: nothing is read)."""
+    folder = Path(folder)
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if SKIP_PARTS & set(path.parts):
+            continue
+        info = os.lstat(path)
+        if stat.S_ISREG(info.st_mode):
+            found.append((str(path.relative_to(folder)), info.st_size))
+    return found
+
+
+def submission_files(folder, notebooks=()):
+    """({relative name: bytes} a worker gets, [files left out and why], why the submission is too
+    large or ""). Sizes are checked before a byte is read: each file at most MAX_FILE_BYTES (a
+    notebook MAX_NOTEBOOK_BYTES, bad_files says so), the whole at most MAX_SUBMISSION_BYTES."""
+    listed = _regular_files(folder)
+    total = sum(size for _, size in listed)
+    if total > MAX_SUBMISSION_BYTES:
+        return {}, [], (f"the submission is too large ({_size(total)} in {len(listed)} files, the limit "
+                        f"is {_size(MAX_SUBMISSION_BYTES)}): submit the notebook and only the files it needs")
+    files, refused = {}, []
+    for name, size in listed:
+        limit = MAX_NOTEBOOK_BYTES if name in notebooks else MAX_FILE_BYTES
+        if size > limit:
+            if name not in notebooks:
+                refused.append(f"{name} is too large ({_size(size)}, the limit is {_size(limit)}): left out")
+            continue
+        files[name] = (Path(folder) / name).read_bytes()
+    return files, refused, ""
+
+
 def find_jobs(course, assignment, limits: Limits, workers=1):
     paths = Course(course)
     shared = course_files(paths.root, assignment)
@@ -257,12 +292,12 @@ def find_jobs(course, assignment, limits: Limits, workers=1):
     notebooks = sorted(p.name for p in paths.source(assignment).glob("*.ipynb"))
     jobs = []
     for student, folder in paths.submissions(assignment):
-        bad, refused = bad_files(folder, notebooks)
-        files = folder_files(folder)
+        files, too_large_files, too_large = submission_files(folder, notebooks)
+        bad, refused = (too_large, []) if too_large else bad_files(folder, notebooks)
         given = {name: data for name, data in files.items() if not (bad and name in notebooks)}
         jobs.append(Job(student, assignment, given, shared, notebooks,
                         fingerprint(files, {"grading": grading.encode(), "bad": bad.encode()}),
-                        limits, workers, str(paths.root), bad, refused))
+                        limits, workers, str(paths.root), bad, refused + too_large_files))
     return jobs
 
 
@@ -271,7 +306,7 @@ def submission_unchanged(course, job):
     folder = Course(course).submitted(job.student, job.assignment)
     if not folder.is_dir():
         return False
-    files = folder_files(folder)
+    files, _, _ = submission_files(folder, job.notebooks)
     if job.bad_file:
         files = {name: data for name, data in files.items() if name not in job.notebooks}
     return files == job.submission

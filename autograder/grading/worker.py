@@ -77,7 +77,17 @@ def _regular_file(path, limit=FILE_KEEP):
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
             return None
-        return handle.read(limit + 1)[:limit]
+        return handle.read(info.st_size)
+
+
+def _log_tail(path, keep=LOG_KEEP):
+    """The last ``keep`` bytes of nbgrader's log, as text."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - keep))
+            return handle.read(keep).decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def _handed_over(out):
@@ -184,7 +194,7 @@ def grade(job: Job, sandboxed=True) -> Result:
                 "--student", job.student, "--force"]
         outcome = sandbox.run(argv, course, job.course_dir, job.limits, _environment(job.workers, sandboxed),
                               scratch / "out.log", sandboxed=False)
-        log = (_regular_file(scratch / "out.log", 1 << 40) or b"")[-LOG_KEEP:].decode("utf-8", "replace")
+        log = _log_tail(scratch / "out.log")
         out = course / "autograded" / job.student / job.assignment
         files = {name: _regular_file(out / name) for name in job.notebooks}
         handover = _handed_over(out)
