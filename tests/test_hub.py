@@ -317,3 +317,16 @@ def test_a_submission_is_not_readable_by_classmates(tmp_path, private):
         assert modes == {0o770, 0o660}
     else:
         assert 0o777 in modes and 0o644 in modes
+
+
+def test_the_verb(tmp_path, capsys, monkeypatch):
+    from autograder.__main__ import main
+    assert main(["hub", "status", "--root", str(tmp_path)]) == 3
+    assert "not running" in capsys.readouterr().out
+    assert main(["hub", "stop", "--root", str(tmp_path)]) == 0
+    assert "nothing was running" in capsys.readouterr().out
+    monkeypatch.setattr(server.os, "geteuid", lambda: 0)
+    (tmp_path / "bad.csv").write_text("username\nAda Lovelace\n")
+    assert main(["hub", "start", "--root", str(tmp_path), "--roster", str(tmp_path / "bad.csv")]) == 2
+    said = capsys.readouterr().out
+    assert "bad.csv, line 2" in said and "Traceback" not in said
