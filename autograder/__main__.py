@@ -36,19 +36,24 @@ VERBS = (
 )
 
 
-def parser(verbs=VERBS):
+def parser(verbs=VERBS, only=None):
+    """The whole command line; with ``only`` (a verb's name or alias, or "" for none) only that
+    verb's module is imported: the others are listed by name and help."""
     top = argparse.ArgumentParser(prog="python -m autograder", description=DESCRIPTION)
     sub = top.add_subparsers(dest="command", required=True, metavar="VERB")
     for verb in verbs:
-        module = importlib.import_module(verb.module, __package__)
         command = sub.add_parser(verb.name, aliases=list(verb.aliases), help=verb.help, description=verb.help)
-        getattr(module, verb.add_arguments)(command)
-        command.set_defaults(run=getattr(module, verb.run))
+        if only is None or only in (verb.name, *verb.aliases):
+            module = importlib.import_module(verb.module, __package__)
+            getattr(module, verb.add_arguments)(command)
+            command.set_defaults(run=getattr(module, verb.run))
     return top
 
 
 def parse(argv, verbs=VERBS):
-    return parser(verbs).parse_args(argv)
+    """Parse ``argv``, importing only the module of the verb it names (--help alone imports none)."""
+    chosen = next((arg for arg in argv if not arg.startswith("-")), "")
+    return parser(verbs, chosen).parse_args(argv)
 
 
 def main(argv=None):

@@ -65,6 +65,19 @@ def test_a_verb_is_one_line_of_the_table(tmp_path, monkeypatch, capsys):
         parse(["fake"])
     with pytest.raises(AttributeError):   # a module without the named function is refused at once
         parse(["fake"], TABLE + (Verb("fake", "fake_verb_module", "x", run="missing"),))
+    broken = table + (Verb("broken", "no_such_module_of_the_course", "a verb whose module is missing"),)
+    args = parse(["fake"], broken)        # only the chosen verb's module is imported
+    assert args.run(args) == 7
+    with pytest.raises(ModuleNotFoundError):
+        parse(["broken"], broken)
+
+
+def test_help_imports_no_verb_module():
+    """`python -m autograder --help` lists the verbs without importing them (nbgrader, TensorFlow)."""
+    code = ("import sys\nfrom autograder.__main__ import parse\ntry:\n    parse(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('autograder.', 'nbgrader', 'tensorflow'))))")
+    said = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert said.splitlines()[-1] == "['autograder.__main__']", said
 
 
 def imports_of_main(text, package):
