@@ -537,3 +537,26 @@ def test_the_table_check_can_fail(monkeypatch):
                                                   ("plot_value_array",), "plot_value_array_bars", 3),)
     monkeypatch.setattr(cells, "CELLS", changed)
     assert _table() != _grade_cells("en")
+
+
+# --- the re-check's verdict reads only the grader's own folder, bounded ------------------------
+
+def test_a_planted_recheck_is_never_read(tmp_path):
+    """A recheck.json and its weights planted in the hand-over folder (where the notebook's code
+    writes) change nothing; in the grader's folder, a record too deep to parse changes nothing; a
+    well-formed record there is read (the control: its missing weights are the re-check's error)."""
+    from autograder import recheck
+    from autograder.preprocessors.accuracy import judged, recheck_folder
+    first = recheck.Band.from_calibration().threshold - 0.001  # in the band
+    record = json.dumps({"seeds": recheck.recheck_seeds("fashion_mnist_en"), "error": None})
+    planted = tmp_path / probes.FOLDER
+    planted.mkdir()
+    (planted / recheck.RECORD).write_text(record)
+    assert judged(tmp_path, first, "fashion_mnist_en") is None
+    ours = recheck_folder(tmp_path)
+    ours.mkdir()
+    (ours / recheck.RECORD).write_text('{"seeds": ' + "[" * 5000 + "]" * 5000 + "}")
+    assert judged(tmp_path, first, "fashion_mnist_en") is None
+    (ours / recheck.RECORD).write_text(record)
+    error, note, found = judged(tmp_path, first, "fashion_mnist_en", lang="zh")
+    assert note is None and found["error"] and "没有收到训练好的模型" in error

@@ -57,8 +57,8 @@ def judge_file(path, lang="en"):
 
 def recheck_folder(folder):
     """Where the grader's re-check left its weights and record (recheck.RECHECK_FOLDER, a folder the
-    notebook's box never could write, once BOX's re-check in a fresh box lands)."""
-    return Path(folder) / getattr(recheck, "RECHECK_FOLDER", PROBE_FOLDER)
+    notebook's box never could write: the grader writes it after the notebook's box ended)."""
+    return Path(folder) / recheck.RECHECK_FOLDER
 
 
 def judged(folder, accuracy, assignment, lang="en"):
