@@ -7,6 +7,10 @@ kind: they call the functions above the quick checks too, so a mistake is explai
 in the notebook and in the feedback. A quick check asks no more than the hidden checks of its cell
 (a failed cell scores 0): so a model with a softmax output fails test_build_model_layers only.
 
+The model the checks give compile_model, train_model and make_probability_model is the probe model
+(examples.fresh_model: flat images into Dense(96, relu), compiled with plain SGD), not the lesson's:
+nothing in this package builds the answer, and a check of one part never depends on the others.
+
 When the course grades a notebook, each test cell's hidden lines call the probes
 (fashion_mnist_student.probes), which hand what the functions return to the grader; this package
 takes no verdict of the grader's and knows nothing of it.
