@@ -154,3 +154,29 @@ def test_outside_the_band_nothing_is_trained_again(tmp_path, monkeypatch):
     nb = new_notebook(cells=[_grade("pass", "test_accuracy_threshold")])
     _run(nb, tmp_path)
     assert not (tmp_path / ".autograder-recheck").exists()
+
+
+def test_the_box_gets_a_copy_without_links_or_what_nbgrader_copied_through_one(tmp_path):
+    """nbgrader copies a submitted link's target into the autograded folder (a link to the
+    gradebook arrives as a copy of it): those names, links, and hand-over folders stay out."""
+    submitted, autograded = tmp_path / "submitted", tmp_path / "autograded"
+    submitted.mkdir()
+    autograded.mkdir()
+    (tmp_path / "gradebook.db").write_text("ann@example.org")
+    (submitted / "roster.db").symlink_to(tmp_path / "gradebook.db")
+    (submitted / "data").mkdir()
+    (submitted / "data" / "mine.txt").write_text("mine")
+    (autograded / "roster.db").write_text("ann@example.org")          # what nbgrader's copy made of it
+    (autograded / "data").mkdir()
+    (autograded / "data" / "mine.txt").write_text("mine")
+    (autograded / "link.txt").symlink_to(tmp_path / "gradebook.db")
+    (autograded / "probe_handover").mkdir()
+    (autograded / "probe_handover" / "x.json").write_text("{}")
+    assert execute._linked_in(submitted) == {"roster.db"}
+    copy = execute.box_copy(autograded, execute._linked_in(submitted))
+    try:
+        assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*")) == ["data", "data/mine.txt"]
+        assert "roster.db" in [p.name for p in execute.box_copy(autograded).iterdir()]   # without the rule
+    finally:
+        import shutil
+        shutil.rmtree(copy)

@@ -21,6 +21,7 @@ not run. After the notebook, a near miss of the accuracy is trained again in a f
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 from nbclient import NotebookClient
@@ -54,6 +55,35 @@ def _remove(path):
         path.unlink()
     elif path.is_dir():
         shutil.rmtree(path)
+
+
+def _linked_in(folder):
+    """Relative names under ``folder`` that are links or lie below one (nbgrader's copy follows them)."""
+    folder = Path(folder)
+    linked = set()
+    for root, dirs, files in os.walk(folder):
+        for name in [*dirs, *files]:
+            path = Path(root) / name
+            if path.is_symlink():
+                linked.add(str(path.relative_to(folder)))
+    return linked
+
+
+def box_copy(folder, leave_out=()):
+    """A private copy of ``folder``'s regular files for the box (no link, nothing in ``leave_out``,
+    no hand-over or re-check folder): what the kernel gets as its working folder."""
+    staging = Path(tempfile.mkdtemp(prefix="autograder-given-"))
+    for root, dirs, files in os.walk(folder):
+        relative = Path(root).relative_to(folder)
+        dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink()
+                   and str(relative / d) not in leave_out and (relative / d).parts[0] not in (PROBE_FOLDER, RECHECK_FOLDER)]
+        for name in files:
+            path = Path(root) / name
+            if path.is_symlink() or not path.is_file() or str(relative / name) in leave_out:
+                continue
+            (staging / relative).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, staging / relative / name)
+    return staging
 
 
 def probe_preamble(seed, folder):
@@ -99,7 +129,7 @@ class GradingExecute(Execute):
             return super().create_kernel_manager()
         from ..box.kernel import BoxedKernelManager
         self.km = BoxedKernelManager(
-            given=str(self._folder), kernel_name="python3", limits=self._limits(), config=self.config,
+            given=str(self._given), kernel_name="python3", limits=self._limits(), config=self.config,
             kernel_env={name: os.environ[name] for name in KERNEL_ENV if name in os.environ})
         return self.km
 
@@ -160,6 +190,21 @@ class GradingExecute(Execute):
                 cell.outputs = [new_output("error", ename=NOT_RUN, evalue=message,
                                            traceback=[f"{NOT_RUN}: {message}"])]
 
+    def _submitted_links(self, resources):
+        """Names that were links in the student's submitted folder: nbgrader's copy into the
+        autograded folder followed them (a link to the gradebook arrives as a copy of it), so the
+        box leaves them out."""
+        info = resources.get("nbgrader", {})
+        if not info.get("student") or not info.get("assignment"):
+            return set()
+        try:
+            from nbgrader.coursedir import CourseDirectory
+            paths = CourseDirectory(config=self.config)
+            submitted = Path(paths.format_path(paths.submitted_directory, info["student"], info["assignment"]))
+        except Exception:  # noqa: BLE001 (no course around: nothing was copied by nbgrader)
+            return set()
+        return _linked_in(submitted) if submitted.is_dir() else set()
+
     def preprocess(self, nb, resources, km=None):
         if self.boxed and box_problem():
             raise BoxUnavailable(refusal(box_problem()))
@@ -167,6 +212,14 @@ class GradingExecute(Execute):
         self._folder = folder
         _remove(folder / PROBE_FOLDER)
         _remove(folder / RECHECK_FOLDER)
+        self._given = box_copy(folder, self._submitted_links(resources)) if self.boxed else folder
+        try:
+            return self._preprocess(nb, resources, km, folder)
+        finally:
+            if self._given != folder:
+                shutil.rmtree(self._given, ignore_errors=True)
+
+    def _preprocess(self, nb, resources, km, folder):
         assignment = resources.get("nbgrader", {}).get("assignment", "")
         self._preamble = (probe_preamble(submission_seed(nb, resources), self.probe_folder_in_kernel())
                           + kernel_preamble(assignment))
