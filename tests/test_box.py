@@ -242,3 +242,44 @@ def test_pull_from_a_running_box(tmp_path):
 
 def test_box_module_runs_on_this_interpreter():
     assert Path(command.interpreter_path()).exists() and sys.base_prefix
+
+
+@needs_bwrap
+@pytest.mark.parametrize("kind", ["pip install . into a site folder", "editable from another clone"])
+def test_the_course_installed_another_way_is_not_in_the_box(tmp_path, monkeypatch, kind):
+    """The course as a plain install (course/, autograder/ and the student package in a site
+    folder, its RECORD listing them) or editable from another clone (a .pth and a finder pointing
+    there): the kernel imports the student package and finds no course, no grader."""
+    clone = tmp_path / "clone"
+    for package in ("course", "autograder"):
+        (clone / package).mkdir(parents=True)
+        (clone / package / "__init__.py").write_text("SECRET = 'the course'\n")
+    shutil.copytree(ROOT / "course/student-package/fashion_mnist_student", clone / "fashion_mnist_student",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    files = ["course/__init__.py", "autograder/__init__.py", "fashion_mnist_student/__init__.py"]
+    if kind.startswith("pip"):
+        site = _fake_install(tmp_path, "fashion-mnist-course", [])
+        for name in ("course", "autograder", "fashion_mnist_student"):
+            shutil.move(str(clone / name), str(site / name))
+        record = next(site.glob("*.dist-info")) / "RECORD"
+        record.write_text(record.read_text() + "".join(f"{f},,\n" for f in files))
+    else:
+        site = _fake_install(tmp_path, "fashion-mnist-course", ["__editable__.fashion_mnist_course-0.1.0.pth"])
+        (site / "__editable__.fashion_mnist_course-0.1.0.pth").write_text(str(clone) + "\n")
+        monkeypatch.syspath_prepend(str(clone))
+    monkeypatch.syspath_prepend(str(site))
+    import importlib
+    importlib.invalidate_caches()
+    monkeypatch.delitem(sys.modules, "fashion_mnist_student", raising=False)   # found afresh, put back after
+    built = view.build()
+    assert not {"course", "autograder"} & set(built.names())
+    assert built.entries["fashion_mnist_student"].is_relative_to(tmp_path)      # the other copy's
+    monkeypatch.setattr(view, "build", lambda roots=view.ROOTS: built)
+    said = run_in_box(tmp_path / "empty" if (tmp_path / "empty").mkdir() is None else None,
+                      "import fashion_mnist_student; print(fashion_mnist_student.__file__)",
+                      "import course", "import autograder",
+                      f"import os; print(os.path.exists({str(clone)!r}), os.path.exists({str(site)!r}))")
+    assert said[0][0] == "ok" and "site-packages/fashion_mnist_student" in said[0][1]
+    assert said[1][0] == said[2][0] == "error" and said[3] == ("ok", "False False\n")
+    # outside the box the same Python imports the course of that install: the check can fail
+    assert importlib.util.find_spec("course") is not None
