@@ -81,3 +81,32 @@ def test_every_chapter_in_the_toc_has_a_number(lang):
     numbers = [a11y.chapter_number(entry["file"]) for entry in toc["chapters"]]
     assert None not in numbers and numbers == sorted(numbers)
     assert {"07b", "13b"} <= set(numbers) and len(numbers) == len(CHAPTERS) - 1
+
+
+class Soup:
+    """What pydata-sphinx-theme's generate_toctree_html hands back for the sidebar: a BeautifulSoup,
+    printed by the template (a plain string would do as well)."""
+    def __init__(self, html):
+        self.html = html
+
+    def __str__(self):
+        return self.html
+
+
+def test_the_theme_sidebar_is_numbered_through_the_page_context():
+    """a11y.number_the_sidebar wraps the theme's function in the page's context: the sidebar it
+    returns is numbered, other kinds of toctree are left alone, and wrapping twice numbers once."""
+    calls = []
+
+    def theme(kind, startdepth=1, show_nav_level=1, **kwargs):
+        calls.append(kind)
+        return Soup(SIDEBAR)
+
+    context = {"generate_toctree_html": theme}
+    a11y.number_the_sidebar(None, "book/07b_overfitting/en", "page.html", context, None)
+    a11y.number_the_sidebar(None, "book/07b_overfitting/en", "page.html", context, None)
+    html = context["generate_toctree_html"](startdepth=0, kind="sidebar", maxdepth=4)
+    assert sidebar_numbers(str(html))[1] == ("07b", "#") and str(html).count('class="chapter-number"') == 3
+    assert isinstance(context["generate_toctree_html"]("raw"), Soup)
+    # without the wrapper, the theme's sidebar has no numbers: what the browser test would catch
+    assert sidebar_numbers(str(theme("sidebar"))) == []

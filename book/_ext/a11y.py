@@ -131,7 +131,10 @@ def number_the_sidebar(app, pagename, templatename, context, doctree):
 
     def numbered(kind, *args, **kwargs):
         out = make(kind, *args, **kwargs)
-        return number_sidebar_links(out, pagename) if kind == "sidebar" and isinstance(out, str) else out
+        if kind != "sidebar":
+            return out
+        from markupsafe import Markup  # the theme hands back a BeautifulSoup; the template prints it as is
+        return Markup(number_sidebar_links(str(out), pagename))
 
     numbered.numbers_chapters = True
     context["generate_toctree_html"] = numbered
