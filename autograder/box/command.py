@@ -94,7 +94,9 @@ def environment(threads_env=None):
            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
            "MPLCONFIGDIR": f"{HOME}/.matplotlib", "KERAS_HOME": KERAS_HOME,
            "JUPYTER_RUNTIME_DIR": f"{HOME}/.jupyter-runtime", "IPYTHONDIR": f"{HOME}/.ipython",
-           "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
+           "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0",
+           # started by a parent (the box's first process): ipykernel prints no connection banner
+           "JPY_PARENT_PID": "1"}
     env.update(threads_env or {})
     return env
 

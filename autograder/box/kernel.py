@@ -70,7 +70,7 @@ class BoxedKernelManager(AsyncKernelManager):
         _, kw = await super()._async_pre_start_kernel(**kw)
         self.kernel_spec.interrupt_mode = "message"   # a signal would stop at bwrap
         kernel = [command.interpreter_path(), "-m", "ipykernel_launcher", "-f", command.CONNECTION]
-        argv = command.argv(bwrap, view.build(), given, self._grader, _data_dir(), limits.disk_gb,
+        argv = command.argv(bwrap, view.current(), given, self._grader, _data_dir(), limits.disk_gb,
                             kernel, command.environment(self.kernel_env), network=limits.network)
         return [*self._cap.launcher(limits), *argv], kw
 

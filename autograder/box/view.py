@@ -70,18 +70,16 @@ def closure(roots=ROOTS):
 def _top_level(dist):
     """{top-level name: host path} of a distribution's files in its site-packages folder."""
     base = Path(dist.locate_file("")).resolve()
-    entries = {}
-    for file in dist.files or []:
-        parts = Path(file).parts
-        if not parts or parts[0] in ("..", "__pycache__") or parts[0].startswith("/"):
-            continue   # scripts in bin/, byte code of other modules
-        top = parts[0]
-        if top.endswith(".pth") or top.startswith("__editable__"):
-            continue   # start-up hooks: not the kernel's to run
-        path = base / top
-        if path.exists() or path.is_symlink():
-            entries[top] = path
-    return entries
+    record = dist.read_text("RECORD")   # read as text: dist.files parses each of TensorFlow's 20,000 lines
+    names = ([line.split(",", 1)[0].strip('"') for line in record.splitlines()] if record
+             else [str(file) for file in dist.files or []])
+    tops = set()
+    for name in names:
+        top = name.split("/", 1)[0]
+        if top in ("", "..", "__pycache__") or top.endswith(".pth") or top.startswith("__editable__"):
+            continue   # scripts in bin/, byte code of other modules, start-up hooks
+        tops.add(top)
+    return {top: base / top for top in sorted(tops) if (base / top).exists() or (base / top).is_symlink()}
 
 
 def student_package():
@@ -95,6 +93,17 @@ def student_package():
 def base_site_packages():
     """The site-packages folder of the base interpreter (a venv's own is not used in the box)."""
     return sysconfig.get_path("purelib", vars={"base": sys.base_prefix, "platbase": sys.base_prefix})
+
+
+_BUILT = {}
+
+
+def current():
+    """``build()`` once per search path in this process (a kernel start must not wait for it)."""
+    key = tuple(sys.path)
+    if key not in _BUILT:
+        _BUILT[key] = build()
+    return _BUILT[key]
 
 
 def build(roots=ROOTS):

@@ -69,7 +69,7 @@ def command(argv, staging, grader, limits: "Limits", env=None):
     from ..box import view
     from ..box.kernel import _data_dir
     box.passwd_files(grader)
-    return box.argv(_bwrap(), view.build(), staging, grader, _data_dir(), limits.disk_gb, argv,
+    return box.argv(_bwrap(), view.current(), staging, grader, _data_dir(), limits.disk_gb, argv,
                     box.environment(env), network=limits.network)
 
 
