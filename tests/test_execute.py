@@ -180,3 +180,14 @@ def test_the_box_gets_a_copy_without_links_or_what_nbgrader_copied_through_one(t
     finally:
         import shutil
         shutil.rmtree(copy)
+
+
+def test_a_cell_past_its_time_limit_is_interrupted_in_the_box(tmp_path):
+    """The per-cell limit interrupts the boxed kernel (a message on the control channel: a signal
+    would stop at bwrap) and grading goes on in the same kernel."""
+    nb = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("import time\ntime.sleep(120)"),
+                             _grade("print(x + 1)", "after")])
+    resources = {"metadata": {"path": str(tmp_path)}, "nbgrader": {"student": "s", "assignment": "a"}}
+    GradingExecute(timeout=5, interrupt_on_timeout=True).preprocess(nb, resources)
+    assert "KeyboardInterrupt" in _errors(nb.cells[1])
+    assert nb.cells[2].outputs[0]["text"] == "2\n"

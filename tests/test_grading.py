@@ -223,14 +223,15 @@ EXPECTED = {  # student: (status, score)
     "correct": ("graded", 24), "wrong": ("graded", 22),
     "crashes": ("graded", 22),  # the kernel died in plot_value_array: only that part is lost
     "hungry": ("graded", 22), "empty": ("missing notebook", 0),
-    # hostile code above a function costs that function's part (os, socket, open: GRADING.md)
-    "noisy": ("graded", 22), "vandal": ("graded", 22), "daemon": ("graded", 22), "forkbomb": ("graded", 22),
-    "filler": ("graded", 22),
-    # train_model imports the grader: its part and the accuracy; the patches buy nothing
+    # hostile code above a function reaches nothing outside its box and costs no point
+    # (the static check is a signal, GRADING.md)
+    "noisy": ("graded", 24), "vandal": ("graded", 24), "daemon": ("graded", 24), "forkbomb": ("graded", 24),
+    "filler": ("graded", 24),
+    # train_model imports the grader, which is not in the box: its part and the accuracy
     "cheat_checks": ("graded", 19), "cheat_numpy": ("graded", 21),
     "cheat_keras": ("graded", 20),  # the accuracy and the forged predictions
     "importer": ("graded", 0), "patcher": ("graded", 0),
-    "leaker": ("graded", 17),  # preprocess_images' code reads files: part 1 and the accuracy
+    "leaker": ("graded", 24),  # it finds nothing to print; its own preprocess_images is right
 }
 
 
