@@ -10,8 +10,9 @@ JupyterLab), plus ``jupyterhub`` so that a hub can start a student's server from
 It is built with a system interpreter every user may run (``/usr/bin/python3.11`` where there is
 one: a hub's students cannot reach a Python under root's home), in a folder every user may read
 (``/var/tmp/fashion-mnist-envs/<checkout>``, or ``$FASHION_MNIST_ENVS``), and built once per
-requirements: a marker file holds the hash of what was installed, and a lock file keeps two test
-workers from building it at the same time. pip's own cache makes a rebuild take about a minute.
+requirements: a marker file holds the hash of the pins it was built with (a change rebuilds it; pip's
+own cache makes that about a minute), another the student package's (a change reinstalls only its
+wheel, in seconds), and a lock file keeps two test workers from building it at the same time.
 """
 
 import fcntl
@@ -26,8 +27,9 @@ from pathlib import Path
 
 from . import bundle
 
-ROOT = Path(__file__).resolve().parents[1]
-MARKER = "fashion-mnist-env.sha256"
+from .paths import ROOT  # noqa: E402 (one place for paths: autograder/paths.py)
+MARKER = "fashion-mnist-env.sha256"            # the pins the environment was built with
+PACKAGE_MARKER = "fashion-mnist-student.sha256"  # the student package installed in it
 HUB_EXTRA = ("jupyterhub",)   # the single-user server a hub starts (jupyterhub-singleuser)
 
 
@@ -84,6 +86,12 @@ def _pins() -> list[str]:
     return pinned(HUB_EXTRA)
 
 
+def _run(step, cwd) -> None:
+    done = subprocess.run(step, cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EnvError(f"{' '.join(map(str, step))} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
 def _build(target: Path, python: str) -> None:
     with tempfile.TemporaryDirectory(prefix="student-env-") as scratch:
         wheel = bundle.build_wheel(Path(scratch))
@@ -91,20 +99,32 @@ def _build(target: Path, python: str) -> None:
         lines = bundle.requirements(wheel.name, "en").splitlines()
         requirements.write_text("\n".join([*lines, *_pins()]) + "\n", encoding="utf-8")
         shutil.rmtree(target, ignore_errors=True)
-        steps = [[python, "-m", "venv", str(target)],
-                 [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"],
-                 [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(requirements)]]
-        for step in steps:
-            done = subprocess.run(step, cwd=scratch, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise EnvError(f"{' '.join(step)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        for step in ([python, "-m", "venv", str(target)],
+                     [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"],
+                     [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(requirements)]):
+            _run(step, scratch)
 
 
-def fingerprint(python: str) -> str:
-    """What decides the environment's contents: the interpreter, the pins, the student package."""
+def _reinstall_package(target: Path) -> None:
+    """Only the student package changed: its new wheel over the old one (seconds, not minutes)."""
+    with tempfile.TemporaryDirectory(prefix="student-env-") as scratch:
+        wheel = bundle.build_wheel(Path(scratch))
+        _run([str(target / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
+              str(wheel)], scratch)
+
+
+def pins_fingerprint(python: str) -> str:
+    """What decides the environment's third-party packages: the interpreter and the pins."""
     digest = hashlib.sha256(python.encode())
     digest.update((ROOT / "requirements.txt").read_bytes())
     digest.update("\n".join(_pins()).encode())
+    return digest.hexdigest()
+
+
+def package_fingerprint() -> str:
+    """What decides the student package in it: its files and the threshold written into its wheel."""
+    from .threshold import threshold
+    digest = hashlib.sha256(repr(threshold()).encode())
     package = ROOT / "course" / "student-package"
     for path in sorted(package.rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path):
@@ -113,21 +133,32 @@ def fingerprint(python: str) -> str:
     return digest.hexdigest()
 
 
+def fingerprint(python: str) -> str:
+    """What decides the environment's contents: the interpreter, the pins, the student package."""
+    return hashlib.sha256((pins_fingerprint(python) + package_fingerprint()).encode()).hexdigest()
+
+
 def student_env(root: Path | None = None) -> Env:
     """The student environment under ``root`` (default ``envs_root()``), built if it is missing or
-    out of date. Safe to call from several processes at once."""
+    its pins changed, its student package reinstalled if only that changed. Safe to call from
+    several processes at once."""
     root = Path(root or envs_root())
     root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o755)
     env = Env(root / "student")
     python = base_python()
-    wanted = fingerprint(python)
+    pins, package = pins_fingerprint(python), package_fingerprint()
     with open(root / "student.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        marker = env.root / MARKER
-        if not (marker.is_file() and marker.read_text().strip() == wanted and env.python.exists()):
+        pins_marker, package_marker = env.root / MARKER, env.root / PACKAGE_MARKER
+        if not (pins_marker.is_file() and pins_marker.read_text().strip() == pins and env.python.exists()):
             _build(env.root, python)
-            marker.write_text(wanted + "\n")
+        elif not (package_marker.is_file() and package_marker.read_text().strip() == package):
+            _reinstall_package(env.root)
+        else:
+            return env
+        pins_marker.write_text(pins + "\n")
+        package_marker.write_text(package + "\n")
     return env
 
 
