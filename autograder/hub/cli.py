@@ -48,7 +48,7 @@ def run(args) -> int:
             return 3
         started = start(Options(root=args.root, port=args.port, ip=args.ip, roster=args.roster,
                                 instructor=args.instructor, group=args.group,
-                                envs=args.envs))
+                                envs=args.envs), say=print)
     except (HubError, RosterError, AccountError, EnvError) as error:
         print(f"hub: {error}")
         return 2

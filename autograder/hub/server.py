@@ -95,12 +95,17 @@ def running(layout: Layout) -> int | None:
     return pid if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE else None
 
 
-def _prepare(options: Options, students) -> tuple[Settings, list]:
+def _quiet(message: str) -> None:
+    pass
+
+
+def _prepare(options: Options, students, say=_quiet) -> tuple[Settings, list]:
     layout = Layout(Path(options.root))
     layout.root.mkdir(parents=True, exist_ok=True)
     os.chmod(layout.root, 0o755)
     layout.state.mkdir(exist_ok=True)
     os.chmod(layout.state, 0o700)
+    say(f"hub: accounts for {options.instructor} and {len(students)} students (group {options.group})")
     accounts.ensure_group(options.group)
     accounts.ensure_group(exchange.staff_group(options.group))
     made = [name for name in [options.instructor, *[s.username for s in students]]
@@ -110,6 +115,7 @@ def _prepare(options: Options, students) -> tuple[Settings, list]:
     fresh = accounts.set_passwords(made)
     accounts.record(layout.passwords, fresh)
     envs = Path(options.envs or layout.root / "envs")
+    say(f"hub: the students' and the instructor's environments in {envs} (the first time: a few minutes)")
     student, instructor = student_env(envs), instructor_env(envs)
     instructor_gid = accounts.pwd.getpwnam(options.instructor).pw_gid
     os.chown(instructor.root, 0, instructor_gid)
@@ -128,7 +134,7 @@ def _prepare(options: Options, students) -> tuple[Settings, list]:
     return settings, fresh
 
 
-def start(options: Options, wait: float = 120) -> Started:
+def start(options: Options, wait: float = 120, say=_quiet) -> Started:
     require_root()
     layout = Layout(Path(options.root))
     if running(layout):
@@ -139,7 +145,8 @@ def start(options: Options, wait: float = 120) -> Started:
     busy = [port for port in (options.port, options.port + 1, options.port + 2) if port_busy(port)]
     if busy:
         raise HubError(f"port(s) {busy} are in use: choose another --port")
-    settings, fresh = _prepare(options, students)
+    settings, fresh = _prepare(options, students, say)
+    say("hub: starting JupyterHub")
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     with open(layout.log, "ab") as log:
         hub = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(layout.hub_config)],
