@@ -15,6 +15,7 @@ weights and record (``read_weights``, ``read_json``: autograder/preprocessors/ac
 """
 
 import json
+import os
 import re
 import stat
 import zipfile
@@ -73,6 +74,21 @@ def _checked_size(path, limit, lang, missing="probe_missing"):
     return status.st_size
 
 
+def _open_checked(path, limit, lang, missing="probe_missing"):
+    """``path`` opened for reading without following a symbolic link (O_NOFOLLOW), checked on the
+    open file itself (a regular file of at most ``limit`` bytes): no swap between check and read."""
+    _checked_size(path, limit, lang, missing)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        raise _refused(lang, "handover_not_file") from None
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+        os.close(descriptor)
+        raise _refused(lang, "handover_not_file")
+    return os.fdopen(descriptor, "rb")
+
+
 def json_depth(text):
     """The nesting depth of JSON ``text`` (brackets outside strings), without parsing it."""
     bare = _STRINGS.sub("", text)
@@ -84,9 +100,9 @@ def json_depth(text):
 
 def read_json(path, lang="en", max_bytes=MAX_JSON, max_depth=MAX_DEPTH):
     """The JSON object in ``path``: at most ``max_bytes`` and ``max_depth`` deep."""
-    _checked_size(path, max_bytes, lang)
     try:
-        text = Path(path).read_bytes()[:max_bytes].decode("utf-8")
+        with _open_checked(path, max_bytes, lang) as stream:
+            text = stream.read(max_bytes).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise _malformed(f"{type(error).__name__}: {error}", lang) from None
     depth = json_depth(text)
@@ -131,10 +147,9 @@ def read_arrays(path, lang="en", names=None, shapes=None, max_bytes=MAX_ARRAYS_B
                 max_members=MAX_ARRAYS):
     """{name: array} of the .npz in ``path`` (as ``np.savez`` writes it), bounded before reading:
     ``names`` the exact names required (if given), ``shapes`` {name: shape} each must have."""
-    _checked_size(path, max_bytes, lang)
     arrays = {}
     try:
-        with zipfile.ZipFile(path) as archive:
+        with _open_checked(path, max_bytes, lang) as stream, zipfile.ZipFile(stream) as archive:
             members = archive.infolist()
             if len(members) > max_members:
                 raise _refused(lang, "handover_members", count=len(members), limit=max_members)
