@@ -8,8 +8,11 @@ module, the checks, NumPy or Keras in the kernel changes only what is handed ove
 hand-over that was not computed by the student's function from these inputs fails.
 
 A probe fails the cell itself only when there is nothing to hand over (the function is not
-written, raised, or returned something that is not an array / a model / a History): a failure in
-the kernel can only cost points, never earn them.
+written, raised, or returned something that is not an array / a model / a History) or too much
+(more than ARRAYS_LIMIT bytes, refused before anything is copied or written): a failure in the
+kernel can only cost points, never earn them. The models the probes give the student's functions
+are probe models (examples.fresh_model), not the lesson's, and the grade ids are the table's
+(cells.py).
 """
 
 import json
