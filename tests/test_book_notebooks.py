@@ -80,6 +80,8 @@ def test_chapter_notebook_runs_in_the_student_env(site, student_kernels, returni
     assert "course" not in {line.split()[1].split(".")[0] for line in source.splitlines()
                             if line.startswith(("import ", "from ")) and len(line.split()) > 1}
     assert "glue(" not in source
+    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    assert "{glue" not in text, f"{chapter} ({lang}): a value the prose takes from the run is missing"
 
     cache = tmp_path / "cache"
     shutil.copytree(returning_cache, cache)

@@ -141,6 +141,12 @@ def test_notebook_leaves_out_build_cells_and_writes_in_glued_values(tmp_path):
         {"output_type": "display_data", "metadata": {"scrapbook": {"name": "acc", "mime_prefix": ""}},
          "data": {"text/plain": "0.8766"}}]}]}), encoding="utf-8")
     notebook = notebooks.notebook_of(page, executed)
+    # myst-nb keeps the glue beside the executed notebook, under the display=False prefix
+    (tmp_path / "executed.glue.json").write_text(json.dumps({"acc": {
+        "output_type": "display_data", "data": {"application/papermill.record/text/plain": "0.1234"},
+        "metadata": {"scrapbook": {"name": "acc", "mime_prefix": "application/papermill.record/"}}}}),
+        encoding="utf-8")
+    assert "Accuracy 12.3%" in notebooks.notebook_of(page, executed).cells[0].source
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     text = "".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
     assert code == ["print(1)"]

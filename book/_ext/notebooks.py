@@ -34,22 +34,32 @@ def _lang(path: Path) -> str:
     return "zh" if path.stem == "zh" else "en"
 
 
+def _glued_outputs(executed: Path) -> list:
+    """The glue outputs of a page's executed notebook: myst-nb keeps them in ``<page>.glue.json``
+    beside it (and takes them out of the notebook); older runs left them in the cells' outputs."""
+    kept = executed.with_name(executed.stem + ".glue.json")
+    if kept.is_file():
+        return list(json.loads(kept.read_text(encoding="utf-8")).values())
+    if not executed.is_file():
+        return []
+    notebook = json.loads(executed.read_text(encoding="utf-8"))
+    return [output for cell in notebook.get("cells", []) for output in cell.get("outputs", [])]
+
+
 def glued_values(executed: Path) -> dict:
     """{name: value} of what a page's executed notebook glued (text/plain, read as a literal)."""
     values = {}
-    if not executed.is_file():
-        return values
-    notebook = json.loads(executed.read_text(encoding="utf-8"))
-    for cell in notebook.get("cells", []):
-        for output in cell.get("outputs", []):
-            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-            text = output.get("data", {}).get("text/plain")
-            if name and text is not None:
-                text = "".join(text) if isinstance(text, list) else text
-                try:
-                    values[name] = ast.literal_eval(text)
-                except (ValueError, SyntaxError):
-                    values[name] = text.strip("'\"")
+    for output in _glued_outputs(executed):
+        scrapbook = output.get("metadata", {}).get("scrapbook", {})
+        name, prefix = scrapbook.get("name"), scrapbook.get("mime_prefix", "")
+        data = output.get("data", {})
+        text = data.get("text/plain", data.get(prefix + "text/plain"))
+        if name and text is not None:
+            text = "".join(text) if isinstance(text, list) else text
+            try:
+                values[name] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                values[name] = text.strip("'\"")
     return values
 
 
