@@ -3,10 +3,9 @@ points depend on, the probe its hidden lines call, and its points. The one table
 
 It lives here, in the student package, because the probes (which run in the student's kernel and
 must know nothing of the grader) hand over under these grade ids; the grader's side imports it
-(autograder/judges/registry.py adds a judge to each probed cell and refuses to start when the two
-disagree; autograder/handover.py, the class report and tests/probe_judge.py read it). Nothing here
-is secret: every id and point is in the student's own notebook, and a course test keeps this table
-equal to the solution notebooks' grade cells.
+(its judges add a judge to each probed cell and refuse to start when the two disagree; its class
+report groups by the parts). Nothing here is secret: every id and point is in the student's own
+notebook, and a course test keeps this table equal to the solution notebooks' grade cells.
 """
 
 from dataclasses import dataclass
