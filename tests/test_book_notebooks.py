@@ -61,11 +61,12 @@ def returning_cache(site, tmp_path_factory):
 
 
 def notebook_link(html_page: Path) -> Path:
-    """The file the page's "notebook" download link points at."""
-    anchors = [a for a in soup(html_page).find_all("a", href=True) if a["href"].endswith(".ipynb")]
-    assert anchors, f"{html_page.name}: no link to the chapter's notebook"
-    target = urlparse(urljoin(html_page.as_uri(), anchors[0]["href"])).path
-    return Path(target)
+    """The file the page's "notebook" entry of its download menu points at (book/_ext/notebooks.py)."""
+    anchors = soup(html_page).select("a.btn-download-chapter-notebook[href]")
+    assert len(anchors) == 1, f"{html_page}: {len(anchors)} links to the chapter's notebook"
+    assert anchors[0].get_text(strip=True) == ("笔记本（.ipynb）" if html_page.stem == "zh" else
+                                               "Notebook (.ipynb)")  # in the page's language
+    return Path(urlparse(urljoin(html_page.resolve().as_uri(), anchors[0]["href"])).path)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
