@@ -19,10 +19,12 @@ no sticky bit, rename it away and put their own in its place; a submission is a 
                                                             submission's secret that only its
                                                             student holds; nobody may list
 
-A submission takes the staff group (inbound is set-group-id), and the students' nbgrader
-configuration (``STUDENT_SUBMIT``, in the read-only configuration of their servers) makes it
-0770/0660 instead of nbgrader's 0777/0644: the student and the staff read it, classmates do not,
-even with its name.
+A submission's folder takes the staff group (inbound is set-group-id), and the students' nbgrader
+configuration (``STUDENT_SUBMIT``, in the read-only configuration of their servers) makes it 0770
+instead of nbgrader's 0777: the student and the staff enter it, classmates cannot, even with its
+name. (Its files keep nbgrader's 0644 and the student's own group: the folder is what keeps them;
+a student cannot give a file the staff group, and the set-group-id bit of the folder is cleared
+when nbgrader, not a member of the staff, sets its mode.)
 
 The exchange root is group-writable only because nbgrader's students' side checks that it is
 writable before it fetches or submits; the sticky bit makes that harmless. On the instructor's side
@@ -74,16 +76,11 @@ from nbgrader.exchange.default import ExchangeSubmit
 
 
 class PrivateSubmit(ExchangeSubmit):
-    \"\"\"nbgrader's submit; then the submission is the student's and the staff's only.\"\"\"
+    \"\"\"nbgrader's submit; then the submission's folder is the student's and the staff's only.\"\"\"
 
     def copy_files(self):
         super().copy_files()
-        submission = os.path.join(self.inbound_path, self.assignment_filename)
-        for parent, dirs, files in os.walk(submission, topdown=False):
-            for name in files:
-                if not os.path.islink(os.path.join(parent, name)):
-                    os.chmod(os.path.join(parent, name), 0o660)
-            os.chmod(parent, 0o2770)
+        os.chmod(os.path.join(self.inbound_path, self.assignment_filename), 0o770)
 
 
 c.ExchangeFactory.submit = PrivateSubmit
