@@ -253,7 +253,8 @@ def run_all(jobs, results, fresh, epochs):
 
 def thresholds():
     """The calibrated threshold, and the one it replaced (when calibrate recorded it)."""
-    data = json.loads((ROOT / "autograder" / "calibration.json").read_text())
+    from autograder.paths import CALIBRATION
+    data = json.loads(CALIBRATION.read_text())
     previous, current = data.get("previous_threshold"), data["threshold"]
     return [previous, current] if previous not in (None, current) else [current]
 

@@ -38,6 +38,7 @@ from autograder.grading.jobs import find_jobs, folder_files  # noqa: E402
 from autograder.grading.sandbox import Limits  # noqa: E402
 from autograder.grading.state import State  # noqa: E402
 from autograder.grading.status import Result, Status  # noqa: E402
+from autograder.paths import STATE_DIR  # noqa: E402
 
 ASSIGNMENT = "fashion_mnist_en"
 RESULTS = ROOT / "benchmarks" / "results" / "writer.json"
@@ -61,7 +62,7 @@ def executed_once(top, cache=None):
                            "--workers", "1", "--no-feedback"], env=env(), capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(done.stdout[-2000:] + done.stderr[-2000:])
-    folder = course / ".grading" / "results" / "seed" / ASSIGNMENT
+    folder = course / STATE_DIR / "results" / "seed" / ASSIGNMENT
     files = folder_files(folder)   # the notebook and the hand-over folder (whatever the worker sends)
     if cache:
         for name, data in files.items():
