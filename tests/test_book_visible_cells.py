@@ -228,3 +228,23 @@ def test_cache_gives_no_graded_function_away():
              and node.attr in ("Sequential", "Dense", "fit", "compile")
              and getattr(node.value, "id", None) != "re"]  # re.compile is no model's
     assert calls == [], "the cache module builds or trains a model itself"
+
+
+@pytest.mark.parametrize("lang, label", [("en", "Notebook (.ipynb)"), ("zh", "笔记本（.ipynb）")])
+def test_download_menu_offers_the_chapter_notebook_in_the_pages_language(tmp_path, lang, label):
+    from types import SimpleNamespace
+    chapter = tmp_path / "book" / "06_train"
+    chapter.mkdir(parents=True)
+    (chapter / f"{lang}.md").write_text(SCRATCH.format(visible="print(1)"), encoding="utf-8")
+    (chapter / "prose.md").write_text("# Only prose\n", encoding="utf-8")
+    app = SimpleNamespace(srcdir=str(tmp_path))
+
+    def menu():
+        return {"header_buttons": [{"label": "download-buttons", "buttons": [{"label": "download-source-button"}]}]}
+    context = menu()
+    notebooks.add_download(app, f"book/06_train/{lang}", "page.html", context, None)
+    first = context["header_buttons"][0]["buttons"][0]
+    assert (first["url"], first["text"]) == (f"{lang}.ipynb", label)
+    context = menu()
+    notebooks.add_download(app, "book/06_train/prose", "page.html", context, None)  # no code: no notebook
+    assert [button["label"] for button in context["header_buttons"][0]["buttons"]] == ["download-source-button"]
