@@ -21,11 +21,10 @@ import pytest
 from autograder import paths
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE_FOLDERS = {"autograder": "autograder", "course": "course",
-                   "fashion_mnist_student": "course/student-package/fashion_mnist_student"}
+PACKAGE_FOLDERS = paths.CHECKOUT_PACKAGES   # {package: its folder in the checkout}
 # what a wheel must never carry: the tests, the solutions, the book, the tools, the student package twice
 NEVER = ("tests/", "solutions/", "exercises/", "book/", "tools/", "benchmarks/", "course/student-package/")
-DOCS = {".md", ".py", ".pyc"}    # not data: modules are checked as packages, docs stay in the checkout
+NOT_SHIPPED = {".md", ".pyc"}   # docs stay in the checkout (GRADING.md); everything else is module or data
 
 
 def _tracked():
@@ -59,7 +58,7 @@ def expected_files(tracked):
         for top, folder in PACKAGE_FOLDERS.items():
             if name.startswith(folder + "/") and not (top == "course" and name.startswith("course/student-package/")):
                 inside = name[len(folder) + 1:]
-                if Path(name).suffix not in DOCS - {".py"} and "__pycache__" not in name:
+                if Path(name).suffix not in NOT_SHIPPED and "__pycache__" not in name:
                     found.add(f"{top}/{inside}")
     return found
 
