@@ -172,6 +172,7 @@ def test_spawn_hook_per_user(tmp_path):
     assert student.environment["JUPYTER_CONFIG_PATH"] == str(Layout(Path(s.root)).student_config)
     assert student.environment["PATH"].startswith(f"{s.student_env}/bin:")
     assert student.environment[spawn.MARKER] == s.root
+    assert student.environment["SHELL"] == "/bin/bash"
     binds = " ".join(student.cmd)
     for hidden in (str(ROOT), s.instructor_env, str(Layout(Path(s.root)).state), "/home/teacher"):
         assert hidden not in binds

@@ -304,6 +304,7 @@ def whole_term(hub, browser, shot):
     from selenium.webdriver.common.by import By
     base = hub.url.rstrip("/")
     passwords = {entry.username: entry.password for entry in hub.new_passwords}
+    assert {pwd.getpwnam(name).pw_shell for name in STUDENTS} == {"/usr/sbin/nologin"}, "students: the hub only"
     assignments = ("fashion_mnist_en", "fashion_mnist_zh")
 
     # the instructor generates and releases both languages in the formgrader

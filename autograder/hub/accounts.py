@@ -7,6 +7,10 @@ URL-safe characters), set with ``chpasswd`` (the system keeps only their hash), 
 root-only file (state/passwords.txt, 0600) for the instructor to hand out, and printed once, when
 they are made; a later start keeps them.
 
+Students' accounts get no login shell (``/usr/sbin/nologin``): they sign in to the hub only, never
+to the machine itself (by SSH, say), where this checkout, with the solutions, is readable; their
+JupyterLab terminal runs bash inside their server's view (autograder/hub/spawn.py).
+
 An existing account is used only when the hub made it (its comment field says so): a roster line
 must never take over someone's account on a shared machine.
 """
@@ -50,8 +54,11 @@ def usable(entry: pwd.struct_passwd) -> bool:
     return MARK in entry.pw_gecos
 
 
-def ensure_user(name: str, group: str, comment: str = "") -> bool:
-    """The account ``name`` in ``group``, home 0700; True when it was made now."""
+NOLOGIN = "/usr/sbin/nologin"
+
+
+def ensure_user(name: str, group: str, comment: str = "", shell: str = "/bin/bash") -> bool:
+    """The account ``name`` in ``group`` with ``shell``, home 0700; True when it was made now."""
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
@@ -62,10 +69,9 @@ def ensure_user(name: str, group: str, comment: str = "") -> bool:
     made = entry is None
     if made:
         gecos = f"{comment} ({MARK})".replace(":", " ").strip()
-        run(["useradd", "--create-home", "--shell", "/bin/bash", "--comment", gecos,
-             "--groups", group, name])
+        run(["useradd", "--create-home", "--shell", shell, "--comment", gecos, "--groups", group, name])
     else:
-        run(["usermod", "--append", "--groups", group, name])
+        run(["usermod", "--append", "--groups", group, "--shell", shell, name])
     home = Path(pwd.getpwnam(name).pw_dir)
     os.chmod(home, 0o700)
     return made

@@ -109,8 +109,8 @@ def _prepare(options: Options, students, say=_quiet) -> tuple[Settings, list]:
     accounts.ensure_group(options.group)
     accounts.ensure_group(exchange.staff_group(options.group))
     made = [name for name in [options.instructor, *[s.username for s in students]]
-            if accounts.ensure_user(name, options.group,
-                                    "instructor" if name == options.instructor else "student")]
+            if (accounts.ensure_user(name, options.group, "instructor") if name == options.instructor
+                else accounts.ensure_user(name, options.group, "student", accounts.NOLOGIN))]
     accounts.add_to_group(options.instructor, exchange.staff_group(options.group))
     fresh = accounts.set_passwords(made)
     accounts.record(layout.passwords, fresh)

@@ -55,6 +55,7 @@ def environment(settings, username: str) -> dict[str, str]:
            "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
     if username != settings.instructor:
         env["JUPYTER_CONFIG_PATH"] = str(settings.layout.student_config)
+        env["SHELL"] = "/bin/bash"   # their account's is nologin (accounts.py); their terminal's is bash
     env.update(settings.extra_env)
     return env
 
