@@ -521,13 +521,13 @@ def test_chinese_pages_have_chinese_toggles(server):
 
 def sidebar_chapters(browser):
     """[(number shown, folder linked)] of the sidebar's chapter links on the open page."""
-    return browser.execute_script("""
+    return [tuple(pair) for pair in browser.execute_script("""
         return [...document.querySelectorAll('.bd-sidenav a.reference.internal')].map(a => {
           const number = a.querySelector('.chapter-number');
           const path = a.getAttribute('href') === '#' ? location.pathname : a.getAttribute('href');
           const folder = (path.match(/(\\d\\d[a-z]?)_[\\w-]+\\/(?:en|zh)\\.html/) || [])[1] || null;
           return [number ? number.textContent.trim() : null, folder];
-        });""")
+        });""")]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
