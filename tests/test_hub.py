@@ -173,6 +173,7 @@ def test_spawn_hook_per_user(tmp_path):
     assert student.environment["PATH"].startswith(f"{s.student_env}/bin:")
     assert student.environment[spawn.MARKER] == s.root
     assert student.environment["SHELL"] == "/bin/bash"
+    assert student.environment["KERAS_HOME"] == teacher.environment["KERAS_HOME"] == str(Layout(Path(s.root)).keras)
     binds = " ".join(student.cmd)
     for hidden in (str(ROOT), s.instructor_env, str(Layout(Path(s.root)).state), "/home/teacher"):
         assert hidden not in binds
@@ -207,7 +208,8 @@ def test_student_view_hides_the_checkout(open_tmp):
     (home / "mine.txt").write_text("mine")
     os.chown(home, 65534, 65534)
     s = settings(open_tmp)
-    for folder in (Path(s.student_env) / "bin", Layout(Path(s.root)).student_config, Layout(Path(s.root)).exchange):
+    for folder in (Path(s.student_env) / "bin", Layout(Path(s.root)).student_config, Layout(Path(s.root)).exchange,
+                   Layout(Path(s.root)).keras):
         folder.mkdir(parents=True)
         os.chmod(folder.parent, 0o755)
     script = (f"ls {home}; ls {s.student_env}; ls {ROOT} && echo CHECKOUT-VISIBLE; "
@@ -328,3 +330,11 @@ def test_the_verb(tmp_path, capsys, monkeypatch):
     assert main(["hub", "start", "--root", str(tmp_path), "--roster", str(tmp_path / "bad.csv")]) == 2
     said = capsys.readouterr().out
     assert "bad.csv, line 2" in said and "Traceback" not in said
+
+
+def test_class_data_provisioned(tmp_path):
+    s = settings(tmp_path)
+    target = course.provision_data(s)
+    assert sorted(p.name for p in target.iterdir()) == sorted(__import__("fashion_mnist_student.data").data.FILES)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in target.iterdir())

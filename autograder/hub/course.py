@@ -78,6 +78,28 @@ def write_instructor_course(settings) -> Path:
     return course
 
 
+def provision_data(settings) -> Path:
+    """Fashion-MNIST for the whole class in ROOT/keras (KERAS_HOME of every server, read-only to the
+    users): the instructor's grading box binds it into each kernel, students' notebooks load it
+    offline. Copied from where this machine's Keras has it (``make data``) or Debian's package."""
+    from fashion_mnist_student.data import FILES, keras_dir
+    target = settings.layout.keras / "datasets" / "fashion-mnist"
+    target.mkdir(parents=True, exist_ok=True)
+    sources = [keras_dir(), Path("/usr/share/datasets/fashion-mnist")]
+    for name in FILES:
+        if (target / name).is_file():
+            continue
+        found = next((folder / name for folder in sources if (folder / name).is_file()), None)
+        if found is None:
+            raise FileNotFoundError(f"{name} of Fashion-MNIST is missing: run `make data` first")
+        shutil.copyfile(found, target / name)
+    for folder in (settings.layout.keras, settings.layout.keras / "datasets", target):
+        os.chmod(folder, 0o755)
+    for name in FILES:
+        os.chmod(target / name, 0o644)
+    return target
+
+
 def write_student_config(settings) -> Path:
     folder = settings.layout.student_config
     (folder / "labconfig").mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ checkout is world-readable and holds the solutions. Under the root:
     state/            0700 root   JupyterHub's database, cookie secret, settings, passwords, pid, log
     exchange/         nbgrader's exchange (owners and modes: autograder/hub/exchange.py)
     student-config/   0755 root   the Jupyter configuration every student's server reads (read-only)
+    keras/            0755 root   Fashion-MNIST where Keras looks (KERAS_HOME of every server)
     envs/             0755 root   the students' environment (0755) and the instructor's (0750, the
                                   instructor's group): the class's own, so that nothing else that
                                   rebuilds an environment (the test suite) changes a running class
@@ -35,6 +36,10 @@ class Layout:
     @property
     def student_config(self) -> Path:
         return self.root / "student-config"
+
+    @property
+    def keras(self) -> Path:
+        return self.root / "keras"
 
     @property
     def settings(self) -> Path:

@@ -141,6 +141,7 @@ def _prepare(options: Options, students, say=_quiet) -> tuple[Settings, list]:
                         instructor_env=str(instructor.root), proxy=proxy_command(),
                         course_dir=str(home / "fashion-mnist"), extra_env=dict(options.extra_env))
     exchange.apply(exchange.plan(layout.exchange, settings.course_id, options.instructor, options.group))
+    course.provision_data(settings)
     course.write_student_config(settings)
     course.write_instructor_course(settings)
     layout.settings.write_text(settings.dump(), encoding="utf-8")

@@ -37,10 +37,12 @@ def student_command(settings, home: str) -> list[str]:
     env = settings.student_env
     config = str(settings.layout.student_config)
     exchange = str(settings.layout.exchange)
+    keras = str(settings.layout.keras)
     return [BWRAP, "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc",
             "--unshare-uts", "--unshare-cgroup-try", *system_binds(),
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var", "--tmpfs", "/run",
-            "--ro-bind", env, env, "--ro-bind", config, config, "--bind", exchange, exchange,
+            "--ro-bind", env, env, "--ro-bind", config, config, "--ro-bind", keras, keras,
+            "--bind", exchange, exchange,
             "--bind", home, home, "--chdir", home,
             "--", str(Path(env) / "bin" / "jupyterhub-singleuser")]
 
@@ -52,6 +54,7 @@ def instructor_command(settings) -> list[str]:
 def environment(settings, username: str) -> dict[str, str]:
     env_root = settings.instructor_env if username == settings.instructor else settings.student_env
     env = {"PATH": f"{env_root}/bin:/usr/local/bin:/usr/bin:/bin", MARKER: settings.root,
+           "KERAS_HOME": str(settings.layout.keras),
            "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
     if username != settings.instructor:
         env["JUPYTER_CONFIG_PATH"] = str(settings.layout.student_config)
