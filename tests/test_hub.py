@@ -338,3 +338,27 @@ def test_class_data_provisioned(tmp_path):
     assert sorted(p.name for p in target.iterdir()) == sorted(__import__("fashion_mnist_student.data").data.FILES)
     assert stat.S_IMODE(target.stat().st_mode) == 0o755
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in target.iterdir())
+
+
+@pytest.mark.parametrize("assignment, heading", [("fashion_mnist_zh", "fashion_mnist（得分：20.0 / 24.0）"),
+                                                 ("fashion_mnist_en", "fashion_mnist (Score: 20.0 / 24.0)")])
+def test_feedback_framed_in_the_notebooks_language(assignment, heading):
+    import nbgrader
+    import nbformat
+    from autograder.hub.feedback_lang import FeedbackExporter
+    here = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
+    c = Config()     # what nbgrader's GenerateFeedback sets for its exporter
+    c.HTMLExporter.template_name = "feedback"
+    c.HTMLExporter.extra_template_basedirs = [str(here / "templates")]
+    c.HTMLExporter.extra_template_paths = [str(here / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
+    nb = nbformat.read(ROOT / "exercises" / assignment / "fashion_mnist.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade"):
+            cell.metadata.nbgrader["score"] = 1
+    body, _ = FeedbackExporter(config=c).from_notebook_node(nb, resources={"nbgrader": {
+        "assignment": assignment, "notebook": "fashion_mnist", "score": 20, "max_score": 24, "late_penalty": 0}})
+    assert f"<h4>{heading}</h4>" in body
+    assert body.count('id="toc"') == 1
+    toc = body[body.index('id="toc"'):body.index('class="panel-body"')]
+    assert ("测试单元" in toc) == assignment.endswith("_zh") and ("Test cell" in toc) != assignment.endswith("_zh")
+    assert "autograder.hub.feedback_lang.FeedbackExporter" in course.instructor_config(settings(Path("/x")))

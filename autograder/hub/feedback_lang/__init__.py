@@ -1,0 +1,29 @@
+"""The feedback page in the notebook's language: nbgrader's feedback template, extended so that the
+total and each part's score are said in Chinese for an assignment whose name ends in ``_zh``.
+
+``FeedbackExporter`` is what the hub's course sets as ``GenerateFeedback.exporter_class``
+(autograder/hub/course.py); it changes only the exporter that writes feedback (the formgrader's own
+pages keep theirs). This folder is a package only so that the course's wheel carries the template.
+"""
+
+import copy
+from pathlib import Path
+
+from nbconvert.exporters import HTMLExporter
+from traitlets.config import Config
+
+BASEDIR = str(Path(__file__).resolve().parent.parent)   # nbconvert finds feedback_lang/ under it
+NAME = "feedback_lang"
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback exporter (its template, found through nbgrader's settings) with the
+    language-aware page on top."""
+
+    def __init__(self, config=None, **kwargs):
+        config = Config(copy.deepcopy(config)) if config is not None else Config()
+        given = list(config.HTMLExporter.get("extra_template_basedirs", []))
+        config.FeedbackExporter.extra_template_basedirs = [BASEDIR, *given]
+        config.FeedbackExporter.template_name = NAME
+        config.FeedbackExporter.template_file = f"{NAME}.html.j2"
+        super().__init__(config=config, **kwargs)
