@@ -5,7 +5,9 @@ nbgrader_config.py (its preprocessors: grading goes through the kernel box) with
 added, and the source notebooks of both languages copied from the checkout (the checkout itself is
 not visible from a student's server). Nothing there is overwritten on a later start: it is the
 instructor's work. The students' configuration (read-only to them) names the exchange and the
-course, and turns off the instructor's tools (formgrader, create-assignment) in their JupyterLab.
+course, and turns off the formgrader's server extension for them (its pages answer 404; the lab's
+Nbgrader menu may still list it, and the lab's formgrader and create-assignment plugins are listed as
+disabled in labconfig/page_config.json).
 """
 
 import json
