@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_mnist_student.cache import _read_json, _write_json, cached as _cached  # noqa: F401
+from fashion_mnist_student.cache import (  # noqa: F401
+    _load_model, _read_json, _save_model, _write_json, cached as _cached)
 from fashion_mnist_student.classes import CLASS_NAMES
 
 CACHE = Path(os.environ.get("COURSE_CACHE", Path(__file__).resolve().parents[1] / "_build" / "cache"))
@@ -58,15 +59,6 @@ def make_probability_model(model):
 
 def _model_path(seed, epochs):
     return CACHE / f"fashion_mnist_seed{seed}_e{epochs}.keras"
-
-
-def _save_model(model, path):
-    model.save(path)
-
-
-def _load_model(path):
-    import keras
-    return keras.models.load_model(path)
 
 
 def trained_model(seed=0, epochs=10, verbose=0):
