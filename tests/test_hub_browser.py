@@ -154,6 +154,7 @@ def formgrader_action(driver, shot, assignment, column, timeout=120, page="manag
 
 
 def assignment_list(driver):
+    """The Assignments tab, from the Nbgrader menu."""
     from selenium.webdriver.common.by import By
     _css(driver, "#jp-menu-panel div.lm-MenuBar-itemLabel", 60)
     menu = [m for m in driver.find_elements(By.CSS_SELECTOR, "#jp-menu-panel div.lm-MenuBar-itemLabel")
@@ -321,6 +322,10 @@ def whole_term(hub, browser, shot):
     for student, lang in STUDENTS.items():
         assignment = f"fashion_mnist_{lang}"
         login(browser, base, student, passwords[student])
+        browser.get(f"{base}/user/{student}/formgrader")     # the instructor's tool is not served to students
+        said = _css(browser, "body").text
+        assert "404" in said and "Manage Assignments" not in said, said[:300]
+        shot(f"no-formgrader-{student}")
         open_lab(browser, base, student)
         assignment_list(browser)
         click_button(list_row(browser, "released", assignment, "Fetch"), "Fetch")
