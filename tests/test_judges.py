@@ -87,7 +87,7 @@ def test_hard_coded_hand_overs_fail(tmp_path):
     zeros = [np.zeros(s, np.float32) for s in reference.WEIGHT_SHAPES]
     probes.hand_over("test_preprocess_images_shape", {"dtypes": ["float64"] * 3},
                      **{f"result{k}": np.zeros(s) for k, s in enumerate([(5, 28, 28), (1, 28, 28), (28, 28)])})
-    probes.hand_over("test_build_model_output", {}, output=np.zeros((5, 10)))
+    probes.hand_over("test_build_model_output", {"names": ["sequential"]}, output=np.zeros((5, 10)))
     probes.hand_over("test_compile_model_loss", {"logs": {"loss": 2.3026, "accuracy": 0.1},
                                                  "compile_config": {"loss": {"class_name": "SparseCategoricalCrossentropy",
                                                                              "config": {"from_logits": True}}}},
@@ -430,7 +430,7 @@ def test_verdicts_hold_under_python_O(tmp_path):
     import sys
     probes.configure(SEED, tmp_path / probes.FOLDER)
     n = len(ProbeInputs(SEED).scaled_batch("model_output"))
-    probes.hand_over("test_build_model_output", {}, output=np.full((n, 10), np.nan))
+    probes.hand_over("test_build_model_output", {"names": ["sequential"]}, output=np.full((n, 10), np.nan))
     code = ("import sys\n"
             "from autograder.judges import judge_cell\n"
             "from autograder.judges.handover import Folder\n"
@@ -489,19 +489,76 @@ def test_a_softmax_added_in_place_loses_its_part(make, tmp_path):
     assert judge_cell("test_make_probability_model_softmax", Folder(tmp_path), SEED).passed
 
 
-def test_a_build_model_that_returns_the_student_packages_model_scores_nothing(tmp_path):
-    """The student package builds no answer: its model (the probe model) fails both build_model
-    parts, and its compiled model fails compile_model's optimizer."""
-    from fashion_mnist_student import examples
+def _softmax_after_an_input(model):
+    """An honest make_probability_model that names the input the lesson's model takes."""
+    return keras.Sequential([keras.Input(shape=(28, 28)), model, keras.layers.Softmax()])
+
+
+def _softmax_functional(model):
+    inputs = keras.Input(shape=(28, 28))
+    return keras.Model(inputs, keras.layers.Softmax()(model(inputs)))
+
+
+@pytest.mark.parametrize("make", [reference.make_probability_model, _softmax_after_an_input, _softmax_functional])
+def test_honest_probability_models_earn_their_part(make, tmp_path):
+    """The probe model takes 28x28 images as the lesson's model does: a keras.Input(shape=(28, 28))
+    in front of it, or the functional form, earns the part (it lost it when the probe model took
+    flat images)."""
     probes.configure(SEED, tmp_path / probes.FOLDER)
-    for probe in ("build_model_output", "build_model_layers"):
-        with pytest.raises(AssertionError):  # it takes flat images: the probe's call fails
-            getattr(probes, probe)(examples.fresh_model)
+    probes.make_probability_model_softmax(make)
+    verdict = judge_cell("test_make_probability_model_softmax", Folder(tmp_path), SEED)
+    assert verdict.passed, verdict.message
+
+
+def test_a_softmax_in_place_after_an_input_still_loses_its_part(tmp_path):
+    """The honest form's twin that changes the given model: a Softmax added to it in place, then
+    an Input in front."""
+    def in_place(model):
+        model.add(keras.layers.Softmax())
+        return keras.Sequential([keras.Input(shape=(28, 28)), model])
+    probes.configure(SEED, tmp_path / probes.FOLDER)
+    probes.make_probability_model_softmax(in_place)
+    verdict = judge_cell("test_make_probability_model_softmax", Folder(tmp_path), SEED)
+    assert not verdict.passed and "changed the model it was given" in verdict.message, verdict.message
+
+
+def _wrapped_probe_model():
+    from fashion_mnist_student import examples
+    return keras.Sequential([keras.Input(shape=(28, 28)), examples.fresh_model()])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_build_model_that_returns_the_student_packages_model_scores_nothing(lang, tmp_path):
+    """The student package builds no answer: its model (the probe model), returned or wrapped,
+    fails both build_model parts with a message that says so, and its compiled model fails
+    compile_model's optimizer."""
+    from fashion_mnist_student import examples
+    from fashion_mnist_student.messages import say
+    probes.configure(SEED, tmp_path / probes.FOLDER)
+    for build in (examples.fresh_model, _wrapped_probe_model):
+        for probe in ("build_model_output", "build_model_layers"):
+            getattr(probes, probe)(build, lang=lang)
+            verdict = judge_cell(grade_id_of(probe), Folder(tmp_path, lang), SEED, lang)
+            assert not verdict.passed and verdict.message == say("model_is_probe", lang), (build, probe)
     probes.compile_model_optimizer(lambda model: examples.fresh_model(compiled=True))
     verdict = judge_cell("test_compile_model_optimizer", Folder(tmp_path), SEED)
     assert not verdict.passed
-    probes.build_model_layers(reference.build_model)  # the control: the lesson's model passes
-    assert judge_cell("test_build_model_layers", Folder(tmp_path), SEED).passed
+    for probe in ("build_model_output", "build_model_layers"):  # the control: the lesson's model passes
+        getattr(probes, probe)(reference.build_model, lang=lang)
+        assert judge_cell(grade_id_of(probe), Folder(tmp_path, lang), SEED, lang).passed
+
+
+def test_a_build_model_hand_over_without_names_is_malformed(tmp_path):
+    """The names decide whether the model is the probe model: a hand-over without them (or with
+    anything but a list of strings) fails its cell."""
+    probes.configure(SEED, tmp_path / probes.FOLDER)
+    probes.build_model_output(reference.build_model)
+    folder = tmp_path / probes.FOLDER
+    for names in (None, "fashion_mnist_probe_model", [1, 2]):
+        data = {} if names is None else {"names": names}
+        (folder / "test_build_model_output.json").write_text(json.dumps(data), encoding="utf-8")
+        verdict = judge_cell("test_build_model_output", Folder(tmp_path), SEED)
+        assert not verdict.passed and "could not be read as data" in verdict.message, names
 
 
 # --- the grade cells' one table ------------------------------------------------------------------

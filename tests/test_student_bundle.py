@@ -269,6 +269,15 @@ def _no_flatten():
                              keras.layers.Dense(10)])
 
 
+def _the_packages_model():
+    """A build_model that returns the quick checks' own model (the student package's probe model)."""
+    return examples.fresh_model()
+
+
+PROBE_MODEL_HINT = {"en": "build_model returned the checks' example model",
+                    "zh": "build_model 返回的是检查所用的示例模型"}
+
+
 def _tf1(model):
     import tensorflow as tf
     model.compile(optimizer=tf.train.AdamOptimizer(), loss="sparse_categorical_crossentropy")
@@ -316,12 +325,14 @@ WRONG = {  # quick check: (the function it tries, [(a wrong version, {lang: its 
     "quick_build_model_layers": ("build_model", [
         (_softmax_output, {"en": "Remove the activation 'softmax' from the last Dense(10): the loss uses",
                            "zh": "请去掉最后一层 Dense(10) 的 'softmax' 激活函数"}),
+        (_the_packages_model, PROBE_MODEL_HINT),
     ]),
     "quick_build_model_output": ("build_model", [
         (_no_flatten, {"en": "Flatten the 28x28 image first and end with Dense(10)",
                        "zh": "请先用 Flatten 展平 28x28 的图像"}),
         (_unwritten, {"en": "build_model is not written yet: replace `raise NotImplementedError()`",
                       "zh": "build_model 还没有实现"}),
+        (_the_packages_model, PROBE_MODEL_HINT),
     ]),
     "quick_preprocess_images_shape": ("preprocess_images", [
         (lambda images: list(images), {"en": "preprocess_images must return a NumPy array, it returned list",
@@ -387,6 +398,35 @@ def test_quick_check_passes_the_reference_silently(reference_namespace, quick, c
 def test_quick_check_names_the_fix_first(quick, lang):
     for function, starts in WRONG[quick][1]:
         assert quick_fails(getattr(checks, quick), function, lang).startswith(starts[lang])
+
+
+def _softmax_after_an_input(model):
+    import keras
+    return keras.Sequential([keras.Input(shape=(28, 28)), model, keras.layers.Softmax()])
+
+
+def _softmax_functional(model):
+    import keras
+    inputs = keras.Input(shape=(28, 28))
+    return keras.Model(inputs, keras.layers.Softmax()(model(inputs)))
+
+
+@pytest.mark.parametrize("make", [_softmax_after_an_input, _softmax_functional])
+def test_honest_probability_models_pass_the_quick_check(make, capfd):
+    """The checks' model takes 28x28 images as the lesson's does: an Input(shape=(28, 28)) in front
+    of it, or the functional form, passes silently (both failed when it took flat images)."""
+    assert checks.quick_make_probability_model(make, "en") is None
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_the_checks_model_takes_images_and_is_named_as_the_probe_model():
+    """What the honest forms above rely on, and what the judges tell the package's model by."""
+    from fashion_mnist_student.checks import model_names
+    from fashion_mnist_student.probe_inputs import is_probe_model
+    model = examples.fresh_model()
+    assert tuple(model.input_shape) == (None, 28, 28)
+    assert is_probe_model(model_names(model)) and not is_probe_model(model_names(reference.build_model()))
 
 
 def stricter_than_hidden(cell, name, wrong, namespace):
@@ -516,8 +556,9 @@ def _lessons_models(monkeypatch=None):
 
 def test_no_student_package_function_returns_the_lessons_model():
     """The kernel imports the student package: nothing in it may build the answer (issue #23). The
-    quick checks' and probes' model is a probe model of another input and width, so a build_model
-    that returns it fails both build_model parts (tests/test_judges.py)."""
+    quick checks' and probes' model is a probe model of another width and optimizer, named as the
+    probe model, so a build_model that returns it fails both build_model parts
+    (tests/test_judges.py)."""
     assert examples.fresh_model() is not None
     assert _lessons_models() == []
 

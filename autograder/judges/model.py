@@ -1,6 +1,9 @@
-"""build_model: ten scores per image; the lesson's layers, with the output the weights compute."""
+"""build_model: ten scores per image; the lesson's layers, with the output the weights compute.
+Neither part is earned by the student package's probe model (examples.fresh_model), returned or
+wrapped: the probes hand over the model's and its layers' names."""
 
 import numpy as np
+from fashion_mnist_student.probe_inputs import is_probe_model
 
 from ..messages import say
 from . import numpy_model
@@ -9,9 +12,18 @@ from .verdict import Failed, require
 EXPECTED = [("Flatten", None, None), ("Dense", 128, "relu"), ("Dense", 10, "linear")]
 
 
+def _not_the_probe_model(handover, lang):
+    names = handover.get("names")
+    if not (isinstance(names, list) and all(isinstance(name, str) for name in names)):
+        raise Failed(say("probe_malformed", lang, detail="names"))
+    require(not is_probe_model(names), "model_is_probe", lang)
+
+
 def output(handovers, inputs, lang):
     images = inputs.scaled_batch("model_output")
-    got = handovers.get("test_build_model_output").array("output")
+    handover = handovers.get("test_build_model_output")
+    _not_the_probe_model(handover, lang)
+    got = handover.array("output")
     want = (len(images), 10)
     require(tuple(got.shape) == want, "model_output", lang, given=images.shape, want=want, got=tuple(got.shape))
     require(np.all(np.isfinite(got)), "model_not_finite", lang)
@@ -25,6 +37,7 @@ def _describe(layer):
 
 def layers(handovers, inputs, lang):
     got = handovers.get("test_build_model_layers")
+    _not_the_probe_model(got, lang)
     described = [layer for layer in got.get("layers", []) if isinstance(layer, dict)]
     last = described[-1] if described else {}
     if last.get("class") == "Dense" and last.get("activation") not in (None, "linear"):

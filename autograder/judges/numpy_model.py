@@ -1,6 +1,7 @@
 """The lesson's model and the probe model in NumPy, for judging: forward pass, softmax,
-cross-entropy, plain SGD. Both are Dense(relu) -> Dense(10) on 784 pixels; only the width differs
-(the probe model's is fashion_mnist_student.probe_inputs.PROBE_UNITS).
+cross-entropy, plain SGD. Both are Flatten -> Dense(relu) -> Dense(10) on 28x28 images (784
+pixels, flattened here); only the width differs (the probe model's is
+fashion_mnist_student.probe_inputs.PROBE_UNITS).
 
 float64 throughout, so that a judge's figure is not a rounding artefact; the kernel's Keras model
 computes in float32, hence the tolerances in the judges.

@@ -8,8 +8,9 @@ in the notebook and in the feedback. A quick check asks no more than the hidden 
 (a failed cell scores 0): so a model with a softmax output fails test_build_model_layers only.
 
 The model the checks give compile_model, train_model and make_probability_model is the probe model
-(examples.fresh_model: flat images into Dense(96, relu), compiled with plain SGD), not the lesson's:
-nothing in this package builds the answer, and a check of one part never depends on the others.
+(examples.fresh_model: 28x28 images through Flatten into Dense(96, relu), compiled with plain SGD),
+not the lesson's: nothing in this package builds the answer, and a check of one part never depends
+on the others. A build_model that returns it fails (not_the_probe_model).
 
 When the course grades a notebook, each test cell's hidden lines call the probes
 (fashion_mnist_student.probes), which hand what the functions return to the grader; this package
@@ -21,9 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .examples import example_data, example_images, flat, fresh_model, plot_example
+from .examples import example_data, example_images, fresh_model, plot_example
 from .guard import call
 from .messages import ReadableError, say
+from .probe_inputs import is_probe_model
 
 THRESHOLD_FILE = Path(__file__).with_name("threshold.json")  # python -m autograder.threshold
 
@@ -62,6 +64,24 @@ def built(build_model, lang="en"):
     model = call(build_model, name="build_model", lang=lang)
     assert isinstance(model, keras.Model), say("model_type", lang, kind=_kind(model))
     return model
+
+
+NAMES_LIMIT = 64  # names model_names reads at most (a model's own, then its layers', nested ones too)
+
+
+def model_names(model, limit=NAMES_LIMIT):
+    """The model's name and its layers' names, nested models' layers too, at most ``limit``."""
+    names, todo = [], [model]
+    while todo and len(names) < limit:
+        layer = todo.pop(0)
+        names.append(str(getattr(layer, "name", ""))[:200])
+        todo.extend(list(getattr(layer, "layers", None) or [])[:limit])
+    return names
+
+
+def not_the_probe_model(model, lang="en"):
+    """build_model must build a model, not return (or wrap) the checks' probe model."""
+    assert not is_probe_model(model_names(model)), say("model_is_probe", lang)
 
 
 def output_shape(model, images, lang="en"):
@@ -159,12 +179,18 @@ def quick_preprocess_images_input(preprocess_images, lang="en"):
 
 def quick_build_model_output(build_model, lang="en"):
     def check():
-        output_shape(built(build_model, lang), (example_images(5) / 255.0).astype("float32"), lang)
+        model = built(build_model, lang)
+        not_the_probe_model(model, lang)
+        output_shape(model, (example_images(5) / 255.0).astype("float32"), lang)
     _quick(check)
 
 
 def quick_build_model_layers(build_model, lang="en"):
-    _quick(lambda: linear_output(built(build_model, lang), lang))
+    def check():
+        model = built(build_model, lang)
+        not_the_probe_model(model, lang)
+        linear_output(model, lang)
+    _quick(check)
 
 
 LOSS_NAMES = ("SparseCategoricalCrossentropy", "sparse_categorical_crossentropy")
@@ -213,18 +239,18 @@ def quick_compile_model_metrics(compile_model, lang="en"):
 
 def quick_train_model_epochs(train_model, lang="en"):
     images, labels = example_data(256)
-    _quick(trained_history, train_model, fresh_model(compiled=True), flat(images), labels, epochs=1, lang=lang)
+    _quick(trained_history, train_model, fresh_model(compiled=True), images, labels, epochs=1, lang=lang)
 
 
 def quick_train_model_loss(train_model, lang="en"):
     images, labels = example_data(256)
-    _quick(call, train_model, fresh_model(compiled=True), flat(images), labels, epochs=1, name="train_model",
+    _quick(call, train_model, fresh_model(compiled=True), images, labels, epochs=1, name="train_model",
            lang=lang)
 
 
 def quick_make_probability_model(make_probability_model, lang="en"):
     def check():
-        images = flat(example_images(5) / 255.0 * 8).astype("float32")  # spread the scores
+        images = (example_images(5) / 255.0 * 8).astype("float32")  # spread the scores
         result = probabilities(make_probability_model, fresh_model(), images, lang).astype(np.float64)
         low, high = float(result.min()), float(result.max())
         assert low >= 0 and high <= 1 + 1e-6, say("prob_range", lang, low=low, high=high)

@@ -1,21 +1,21 @@
-"""The inputs the checks give a student's functions: the notebook's quick checks and the grader's
+"""The inputs the checks give a student's functions: the notebook's quick checks, and the
 grader's probes use some of them too.
 
 ``fresh_model`` is the probe model, so a quick check of one part never depends on the student's
-other parts: ten logits from flat images (784 pixels, no Flatten) through Dense(96, relu),
-compiled (if asked) with plain SGD. It is not the lesson's model and is not compiled as the lesson
-says, on purpose: nothing in this package, which every graded kernel imports, builds the answer
-(a build_model that returns it fails both build_model parts; a course test checks that no
-function here returns the lesson's model). ``flat`` gives it images of any shape.
+other parts: ten logits from 28x28 images through Flatten and Dense(96, relu), compiled (if asked)
+with plain SGD. It takes images as the lesson's model does, so whatever a student's function does
+with the lesson's model (a keras.Input(shape=(28, 28)) in front, say) it can do with this one. It
+is not the lesson's model and is not compiled as the lesson says, on purpose: nothing in this
+package, which every graded kernel imports, builds the answer (it is named
+probe_inputs.PROBE_NAME, and a build_model that returns it fails both build_model parts; a course
+test checks that no function here returns the lesson's model).
 """
 
 from functools import lru_cache
 
 import numpy as np
 
-from .probe_inputs import PROBE_LEARNING_RATE, PROBE_UNITS
-
-PIXELS = 28 * 28
+from .probe_inputs import PROBE_LEARNING_RATE, PROBE_NAME, PROBE_UNITS
 
 
 def example_images(n=64, seed=0):
@@ -27,21 +27,18 @@ def example_images(n=64, seed=0):
 
 
 def fresh_model(compiled=False):
-    """A new, untrained probe model (not the lesson's): Input(784) -> Dense(96, relu) -> Dense(10)
-    logits; compiled with plain SGD, sparse cross-entropy on logits and accuracy, if asked."""
+    """A new, untrained probe model (not the lesson's): Input(28, 28) -> Flatten -> Dense(96, relu)
+    -> Dense(10) logits, named PROBE_NAME (its layers too); compiled with plain SGD, sparse
+    cross-entropy on logits and accuracy, if asked."""
     import keras
-    model = keras.Sequential([keras.Input(shape=(PIXELS,)), keras.layers.Dense(PROBE_UNITS, activation="relu"),
-                              keras.layers.Dense(10)])
+    model = keras.Sequential([keras.Input(shape=(28, 28)),
+                              keras.layers.Flatten(name=f"{PROBE_NAME}_flatten"),
+                              keras.layers.Dense(PROBE_UNITS, activation="relu", name=f"{PROBE_NAME}_hidden"),
+                              keras.layers.Dense(10, name=f"{PROBE_NAME}_logits")], name=PROBE_NAME)
     if compiled:
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=PROBE_LEARNING_RATE),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     return model
-
-
-def flat(images):
-    """``images`` as the probe model takes them: one row of 784 pixels per image."""
-    images = np.asarray(images)
-    return images.reshape(len(images), PIXELS)
 
 
 @lru_cache(maxsize=2)

@@ -68,6 +68,11 @@ MESSAGES = {
         "to an output of shape {want}; it gave {got}.",
         "请先用 Flatten 展平 28x28 的图像，最后一层用 Dense(10)：模型应把 {given} 的图像映射为形状 {want} 的输出，"
         "实际得到 {got}。"),
+    "model_is_probe": (
+        "build_model returned the checks' example model (fashion_mnist_student.examples.fresh_model), "
+        "not one it built: build the lesson's model with Flatten, Dense(128, relu) and Dense(10).",
+        "build_model 返回的是检查所用的示例模型，而不是自己构建的模型（它来自 "
+        "fashion_mnist_student.examples.fresh_model）：请用 Flatten、Dense(128, relu) 和 Dense(10) 构建本课的模型。"),
     "model_softmax": (
         "Remove the activation '{activation}' from the last Dense(10): the loss uses "
         "from_logits=True and expects raw scores (logits).",

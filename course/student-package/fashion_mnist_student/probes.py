@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from .cells import BY_PROBE
-from .checks import built, compiled, preprocessed, trained_history
-from .examples import flat, fresh_model, training_images
+from .checks import built, compiled, model_names, preprocessed, trained_history
+from .examples import fresh_model, training_images
 from .guard import call
 from .messages import say
 from .probe_inputs import PROBE_LEARNING_RATE, TRAIN_EPOCHS, ProbeInputs  # noqa: F401 (the judges')
@@ -128,14 +128,14 @@ def _layers(model):
 def build_model_output(build_model, lang="en"):
     model = built(build_model, lang)
     output = call(model, _inputs().scaled_batch("model_output"), name="model", lang=lang)
-    hand_over(_id("build_model_output"), lang=lang, data={}, output=np.asarray(output))
+    hand_over(_id("build_model_output"), lang=lang, data={"names": model_names(model)}, output=np.asarray(output))
 
 
 def build_model_layers(build_model, lang="en"):
     model = built(build_model, lang)
     output = call(model, _inputs().scaled_batch("model_layers"), name="model", lang=lang)
-    hand_over(_id("build_model_layers"), lang=lang, data={"layers": _layers(model)}, output=np.asarray(output),
-              **_weights(model, "w"))
+    hand_over(_id("build_model_layers"), lang=lang, data={"layers": _layers(model), "names": model_names(model)},
+              output=np.asarray(output), **_weights(model, "w"))
 
 
 # --- compile_model -----------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def _compile_run(compile_model, lang):
     inputs = _inputs()
     model = _seeded_model("compile")
     result = compiled(compile_model, model, lang)
-    images = flat(inputs.scaled_batch("compile", 32, 65))
+    images = inputs.scaled_batch("compile", 32, 65)
     labels = inputs.labels("compile", len(images))
     before = _weights(result, "before")
     data, after = {}, {}
@@ -203,7 +203,7 @@ def train_model_epochs(train_model, lang="en"):
     """Two runs from the same seeded weights with plain SGD on a batch smaller than any batch
     size, so each epoch is one step the grader can replay in NumPy."""
     inputs = _inputs()
-    images = flat(inputs.scaled_batch("epochs", PROBE_BATCH, PROBE_BATCH + 1))
+    images = inputs.scaled_batch("epochs", PROBE_BATCH, PROBE_BATCH + 1)
     labels = inputs.labels("epochs", len(images))
     model = _seeded_model("epochs", compiled=True)
     start = model.get_weights()
@@ -219,7 +219,6 @@ def train_model_epochs(train_model, lang="en"):
 def train_model_loss(train_model, lang="en"):
     inputs = _inputs()
     images, labels = training_images(inputs.train_indices())
-    images = flat(images)
     model = _seeded_model("train_loss", compiled=True)
     call(train_model, model, images, labels, epochs=TRAIN_EPOCHS, name="train_model", lang=lang)
     hand_over(_id("train_model_loss"), lang=lang, data={}, **_weights(model, "after"))
@@ -231,7 +230,7 @@ def make_probability_model_softmax(make_probability_model, lang="en"):
     """The probabilities of the returned model, and what the given model computes afterwards
     (it must be left as it was: a new model is returned)."""
     model = _seeded_model("probability")
-    images = flat(_inputs().scaled_batch("probability", 16, 33, spread=8.0))  # spread the logits
+    images = _inputs().scaled_batch("probability", 16, 33, spread=8.0)  # spread the logits
     probability_model = call(make_probability_model, model, name="make_probability_model", lang=lang)
     predict = getattr(probability_model, "predict", None)
     result = call(predict, images, verbose=0, name="probability_model.predict", lang=lang)
