@@ -1,8 +1,10 @@
 """One test per graded cell of the assignment, run against the notebook given with --notebook.
 
 Each test runs the cell's visible checks and probes in the notebook's namespace, then takes the
-verdict from the hand-over as nbgrader's JudgeProbes and JudgeAccuracy do after execution."""
+verdict from the hand-over as nbgrader's JudgeProbes and JudgeAccuracy do after execution. A failed
+verdict fails the test by an explicit check (pytest.fail), never an assert: python -O strips those."""
 
+import pytest
 from fashion_mnist_student import probes
 from fashion_mnist_student.probe_inputs import seed_of
 
@@ -22,4 +24,5 @@ def test_part(grade_cell, student, tmp_path, monkeypatch):
         judge_file(tmp_path / HANDOVER, lang)
     elif grade_id in JUDGED_CELLS:
         verdict = judge_cell(grade_id, Folder(tmp_path, lang), seed, lang)
-        assert verdict.passed, verdict.message
+        if not verdict.passed:
+            pytest.fail(verdict.message, pytrace=False)

@@ -35,3 +35,51 @@ def test_report_shows_the_one_broken_part(tmp_path):
     assert "请在模型后面加一个 Softmax 层" in failed[0]  # the notebook's language
     assert len(passed) == 14
     assert "score: 22/24" in result.stdout
+
+
+# --- a failed verdict fails its test under python -O too ---------------------------------------
+
+_UNDER_O = """
+import sys
+from pathlib import Path
+
+import pytest
+from fashion_mnist_student import probes
+
+from autograder.test_notebook import test_part
+
+scaled = sys.argv[2] == "scaled"
+namespace = {"probes": probes, "preprocess_images": (lambda images: images / 255.0) if scaled
+             else (lambda images: images.astype(float))}  # unscaled: the judge fails it
+cell = ("test_preprocess_images_range", 2, "probes.preprocess_images_range(preprocess_images)")
+with pytest.MonkeyPatch.context() as monkeypatch:
+    try:
+        test_part(cell, (namespace, [], "en"), Path(sys.argv[1]), monkeypatch)
+    except pytest.fail.Exception as failure:
+        print("failed: " + str(failure))
+    else:
+        print("passed")
+assert False, "asserts run"
+"""
+
+
+@pytest.mark.parametrize("function", ["unscaled", "scaled"])
+def test_a_failed_verdict_fails_its_test_under_python_O(function, tmp_path):
+    """``python -O`` strips assert statements (the script's last line shows they are stripped): the
+    pytest mode's test of a part still fails a failing verdict, and passes a passing one."""
+    done = subprocess.run([sys.executable, "-O", "-c", _UNDER_O, str(tmp_path), function], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]  # the assert above was stripped
+    if function == "unscaled":
+        assert done.stdout.startswith("failed: Pixel values must be in [0, 1]"), done.stdout
+    else:
+        assert done.stdout.strip() == "passed", done.stdout
+
+
+def test_no_assert_decides_a_part_in_pytest_mode():
+    """autograder/test_notebook.py holds no assert statement (it would be stripped by python -O)."""
+    import ast
+    source = (ROOT / "autograder" / "test_notebook.py").read_text(encoding="utf-8")
+    found = [node.lineno for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Assert)]
+    assert not found, found
+    assert [n.lineno for n in ast.walk(ast.parse("assert x")) if isinstance(n, ast.Assert)] == [1]  # can fail
