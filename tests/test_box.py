@@ -283,3 +283,30 @@ def test_the_course_installed_another_way_is_not_in_the_box(tmp_path, monkeypatc
     assert said[1][0] == said[2][0] == "error" and said[3] == ("ok", "False False\n")
     # outside the box the same Python imports the course of that install: the check can fail
     assert importlib.util.find_spec("course") is not None
+
+
+@needs_bwrap
+def test_a_box_is_labelled_outside_and_the_kernel_does_not_see_the_label(tmp_path):
+    """bwrap carries AUTOGRADER_BOX_OF in its own environment (tests find a batch's boxes by it);
+    the kernel's environment is cleared and does not hold it."""
+    import psutil
+
+    from autograder.box.kernel import BoxedKernelManager
+
+    async def main():
+        km = BoxedKernelManager(given=str(tmp_path), kernel_name="python3", label="42:/some/folder")
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            seen = []
+            await kc.execute_interactive("import os; print(os.environ.get('AUTOGRADER_BOX_OF'))", timeout=30,
+                                         output_hook=lambda m: seen.append(m["content"].get("text", "")))
+            return psutil.Process(km.provisioner.process.pid).environ().get("AUTOGRADER_BOX_OF"), "".join(seen)
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+            await km.cleanup_resources()
+    outside, inside = asyncio.run(main())
+    assert outside == "42:/some/folder" and inside == "None\n"

@@ -43,6 +43,8 @@ class BoxedKernelManager(AsyncKernelManager):
     given = Unicode("", help="host folder the kernel gets a copy of, as its working folder")
     limits = Any(None, help="autograder.grading.sandbox.Limits (memory, disk, processes, files)")
     kernel_env = Dict(help="extra environment of the kernel (thread pools)")
+    label = Unicode("", help="set as AUTOGRADER_BOX_OF in bwrap's own environment (not the kernel's: "
+                             "--clearenv), so the grader's tests can tell whose box a process is")
 
     @default("transport")
     def _transport_default(self):
@@ -66,7 +68,7 @@ class BoxedKernelManager(AsyncKernelManager):
         self._box_pid = None
         self._cap = ProcessCap(limits.processes).__enter__()
         kw["cwd"] = str(self._grader)
-        kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AUTOGRADER_BOX_OF": self.label}
         _, kw = await super()._async_pre_start_kernel(**kw)
         self.kernel_spec.interrupt_mode = "message"   # a signal would stop at bwrap
         kernel = [command.interpreter_path(), "-m", "ipykernel_launcher", "-f", command.CONNECTION]

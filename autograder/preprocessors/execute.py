@@ -130,6 +130,7 @@ class GradingExecute(Execute):
         from ..box.kernel import BoxedKernelManager
         self.km = BoxedKernelManager(
             given=str(self._given), kernel_name="python3", limits=self._limits(), config=self.config,
+            label=f"{os.environ.get('AUTOGRADER_PARENT', os.getpid())}:{self._folder}",
             kernel_env={name: os.environ[name] for name in KERNEL_ENV if name in os.environ})
         return self.km
 
