@@ -310,3 +310,13 @@ def test_a_box_is_labelled_outside_and_the_kernel_does_not_see_the_label(tmp_pat
             await km.cleanup_resources()
     outside, inside = asyncio.run(main())
     assert outside == "42:/some/folder" and inside == "None\n"
+
+
+def test_the_view_goes_where_the_base_interpreter_looks():
+    """Debian's /usr/bin/python3 never reads sysconfig's purelib (/usr/lib/python3.X/site-packages):
+    the view is mounted at a site folder the base interpreter itself lists, and that exists."""
+    import subprocess
+    folders = json.loads(subprocess.run([command.interpreter_path(), "-I", "-c",
+                                         "import json, site; print(json.dumps(site.getsitepackages()))"],
+                                        capture_output=True, text=True, check=True).stdout)
+    assert view.base_site_packages() in folders and Path(view.base_site_packages()).is_dir()

@@ -90,9 +90,30 @@ def student_package():
     return Path(list(spec.submodule_search_locations)[0]).resolve()
 
 
+_SITE = []
+
+
 def base_site_packages():
-    """The site-packages folder of the base interpreter (a venv's own is not used in the box)."""
-    return sysconfig.get_path("purelib", vars={"base": sys.base_prefix, "platbase": sys.base_prefix})
+    """The first site folder the base interpreter itself reads that exists (a venv's own is not
+    used in the box): its own lib/pythonX.Y/site-packages for a Python built from source (pyenv),
+    /usr/local/lib/pythonX.Y/dist-packages for Debian's and Ubuntu's /usr/bin/python3, which never
+    reads the purelib path sysconfig gives. Asked of that interpreter, isolated (-I), once."""
+    if not _SITE:
+        import json
+        import subprocess
+        base = Path(sys.base_prefix).resolve()
+        python = base / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+        folders = []
+        try:
+            done = subprocess.run([str(python), "-I", "-c", "import json, site; print(json.dumps(site.getsitepackages()))"],
+                                  capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin"})
+            folders = json.loads(done.stdout) if done.returncode == 0 else []
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            pass
+        existing = [f for f in folders if isinstance(f, str) and Path(f).is_dir()]
+        _SITE.append(existing[0] if existing else
+                     sysconfig.get_path("purelib", vars={"base": sys.base_prefix, "platbase": sys.base_prefix}))
+    return _SITE[0]
 
 
 _BUILT = {}
