@@ -95,19 +95,6 @@ def running(layout: Layout) -> int | None:
     return pid if psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE else None
 
 
-def box_mount_point(env) -> None:
-    """The kernel box binds its Python view at the base interpreter's site-packages path
-    (autograder/box/view.py); Debian's system Python has no such folder and the box's /usr is
-    read-only, so bubblewrap cannot mount there. An empty folder, which that Python never reads,
-    is made when it is missing (until the box makes its own mount point)."""
-    done = subprocess.run([str(env.python), "-c", "import sys, sysconfig; print(sysconfig.get_path("
-                           "'purelib', vars={'base': sys.base_prefix, 'platbase': sys.base_prefix}))"],
-                          capture_output=True, text=True)
-    folder = Path(done.stdout.strip())
-    if done.returncode == 0 and folder.is_absolute() and not folder.exists() and folder.parent.is_dir():
-        folder.mkdir(mode=0o755)
-
-
 def _quiet(message: str) -> None:
     pass
 
@@ -130,7 +117,6 @@ def _prepare(options: Options, students, say=_quiet) -> tuple[Settings, list]:
     envs = Path(options.envs or layout.root / "envs")
     say(f"hub: the students' and the instructor's environments in {envs} (the first time: a few minutes)")
     student, instructor = student_env(envs), instructor_env(envs)
-    box_mount_point(instructor)
     instructor_gid = accounts.pwd.getpwnam(options.instructor).pw_gid
     os.chown(instructor.root, 0, instructor_gid)
     os.chmod(instructor.root, 0o750)
