@@ -61,7 +61,7 @@ def returning_cache(site, tmp_path_factory):
 
 
 def notebook_link(html_page: Path) -> Path:
-    """The file the page's "notebook" entry of its download menu points at (book/_ext/notebooks.py)."""
+    """The file the page's "notebook" entry of its download menu points at (book/_ext/chapter_notebooks.py)."""
     anchors = soup(html_page).select("a.btn-download-chapter-notebook[href]")
     assert len(anchors) == 1, f"{html_page}: {len(anchors)} links to the chapter's notebook"
     assert anchors[0].get_text(strip=True) == ("笔记本（.ipynb）" if html_page.stem == "zh" else

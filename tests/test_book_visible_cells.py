@@ -1,7 +1,7 @@
 """Every code cell a reader sees is one a reader would write and can run with the student package.
 
 A visible cell (any code cell not tagged remove-cell or remove-input: those are the build's own and
-stay out of the chapter's notebook, book/_ext/notebooks.py) may not call ``glue`` (the build's
+stay out of the chapter's notebook, book/_ext/chapter_notebooks.py) may not call ``glue`` (the build's
 link from outputs to prose), import ``course`` (the course's own package, which students do not
 have) or hold an ``assert`` (the build's guard of what the text says; a "predict, then run" cell
 that asserts the answer gives it away). No build needed: the pages are read as jupytext reads them.
@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-import notebooks  # noqa: E402  (book/_ext/notebooks.py)
+import chapter_notebooks as notebooks  # noqa: E402  (book/_ext/chapter_notebooks.py)
 
 PAGES = sorted((ROOT / "book").glob("*/[ez][nh].md"))
 _MAGIC = re.compile(r"^\s*[%!]")

@@ -11,7 +11,7 @@ less than one after the other; each notebook's TensorFlow gets half the cores (t
 as the machine only get in each other's way). What takes training is computed once for both languages,
 in the course cache (course/reference.py, under a file lock). Notebook execution is cached, so a
 rebuild with nothing changed takes seconds. The site is _build/site/{en,zh}/ plus an index.html
-that offers both; every chapter page offers its code as a notebook (book/_ext/notebooks.py). The build fails on execution errors and on any Sphinx warning, and on the
+that offers both; every chapter page offers its code as a notebook (book/_ext/chapter_notebooks.py). The build fails on execution errors and on any Sphinx warning, and on the
 warnings we keep out of the book: missing glyphs, deprecation warnings, broken cross-references,
 TensorFlow's log lines; and when a page loads a script or style sheet from the network (the book
 is read offline) or from a file the site does not have.

@@ -7,12 +7,13 @@ pages keep theirs). This folder is a package only so that the course's wheel car
 """
 
 import copy
-from pathlib import Path
 
 from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
-BASEDIR = str(Path(__file__).resolve().parent.parent)   # nbconvert finds feedback_lang/ under it
+from ...paths import FEEDBACK_TEMPLATES
+
+BASEDIR = str(FEEDBACK_TEMPLATES)   # nbconvert finds feedback_lang/ under it
 NAME = "feedback_lang"
 
 
