@@ -1,5 +1,5 @@
 """Fair accuracy points under the real `nbgrader autograde` and the course's config: a regrade
-trains the same model, and a near miss is trained again in the student's kernel before it loses
+trains the same model, and a near miss is trained again (in a fresh box, after the notebook) before it loses
 its points.
 
 One scratch course, one autograde run of three submissions, then a regrade of one of them:
@@ -14,6 +14,7 @@ One scratch course, one autograde run of three submissions, then a regrade of on
 """
 
 import json
+import shutil
 
 import nbformat
 import numpy as np
@@ -80,13 +81,16 @@ def course(tmp_path_factory):
     assert band.contains(first)
     solution = nbformat.read(course / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
     submit(course, "twice", ASSIGNMENT, _around_training(solution, before=SUBSET.format(n=2000)))
-    near = _around_training(solution, before=SUBSET.format(n=64), after=PLANT.format(path=str(planted)))
+    # the kernel's box holds only the submission's folder: the planted weights are handed in with it
+    near = _around_training(solution, before=SUBSET.format(n=64), after=PLANT.format(path=planted.name))
     submit(course, "near_correct", ASSIGNMENT, near)
     weak = nbformat.from_dict(near)
     for cell in weak.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "train_model":
             cell.source = WEAK_TRAIN
     submit(course, "near_weak", ASSIGNMENT, weak)
+    for student in ("near_correct", "near_weak"):
+        shutil.copy(planted, course / "submitted" / student / ASSIGNMENT / planted.name)
     nbgrader("autograde", ASSIGNMENT, cwd=course)
     first_grade = {student: _accuracy_cell(course, student) for student in ("twice", "near_correct", "near_weak")}
     return course, band, first, first_grade

@@ -8,7 +8,7 @@ tmpfs of the box), and the grader connects through ``/proc/<pid>/root/tmp/.box/k
 of a process in the box, which reaches the box's files across its network namespace. So the box
 needs no network at all (not even loopback that other processes on the machine share), and
 nothing the kernel can write lies on the host's disk. Before connecting the grader checks, with
-no link followed, that each path is a socket, and turns zmq's reconnection off: the grader
+no link followed, that each path is a socket, and puts zmq's reconnection an hour away: the grader
 connects once, before any student code ran, and never again to whatever the kernel might put
 there later. The connection file lies in a private 0700 folder of the grader, mounted read-only.
 
@@ -30,6 +30,11 @@ from ..grading.sandbox import Limits, ProcessCap, SandboxUnavailable, kill_tree
 from . import command, pull, view
 
 START_SECONDS = 60        # for the kernel's sockets to appear
+# ZeroMQ reconnects a broken connection after this long: an hour, longer than any notebook may
+# run. Not -1 ("never"): on a broken connection that value makes the grader's own thread process
+# an end-of-endpoint command inside recv, and once, under load, right after a kernel died in the
+# box, libzmq aborted the grading process there (SIGABRT in recv_multipart, tests/test_execute.py).
+RECONNECT_MS = 3_600_000
 
 
 def _data_dir():
@@ -106,11 +111,11 @@ class BoxedKernelManager(AsyncKernelManager):
                 raise TimeoutError(f"the kernel's sockets did not appear within {START_SECONDS} s")
             await asyncio.sleep(0.05)
         self.ip = f"{self.root()}{command.IPC_PREFIX}"
-        self.context.setsockopt(zmq.RECONNECT_IVL, -1)
+        self.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
 
     def client(self, **kwargs):
         kc = super().client(**kwargs)
-        kc.context.setsockopt(zmq.RECONNECT_IVL, -1)   # connect once, never again
+        kc.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)   # connect once, in practice never again
         return kc
 
     # --- while it runs -------------------------------------------------------------------
