@@ -34,6 +34,12 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/l
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
+def data_dir():
+    """The host folder of the data set (read-only in the box, where Keras looks)."""
+    from fashion_mnist_student.data import keras_dir
+    return keras_dir().resolve()
+
+
 def _system():
     """bwrap arguments for /usr and the top-level folders that are links into it (merged /usr)."""
     args = []

@@ -37,11 +37,6 @@ START_SECONDS = 60        # for the kernel's sockets to appear
 RECONNECT_MS = 3_600_000
 
 
-def _data_dir():
-    from fashion_mnist_student.data import keras_dir
-    return keras_dir().resolve()
-
-
 class BoxedKernelManager(AsyncKernelManager):
     """A kernel in a box of its own: ``given`` (a host folder) copied to its /tmp/work."""
 
@@ -77,7 +72,7 @@ class BoxedKernelManager(AsyncKernelManager):
         _, kw = await super()._async_pre_start_kernel(**kw)
         self.kernel_spec.interrupt_mode = "message"   # a signal would stop at bwrap
         kernel = [command.interpreter_path(), "-m", "ipykernel_launcher", "-f", command.CONNECTION]
-        argv = command.argv(bwrap, view.current(), given, self._grader, _data_dir(), limits.disk_gb,
+        argv = command.argv(bwrap, view.current(), given, self._grader, command.data_dir(), limits.disk_gb,
                             kernel, command.environment(self.kernel_env), network=limits.network)
         return [*self._cap.launcher(limits), *argv], kw
 

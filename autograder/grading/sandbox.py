@@ -67,9 +67,8 @@ def command(argv, staging, grader, limits: "Limits", env=None):
     ``staging``; ``grader`` is a private folder of the grader's (autograder/box/command.py)."""
     from ..box import command as box
     from ..box import view
-    from ..box.kernel import _data_dir
     box.passwd_files(grader)
-    return box.argv(_bwrap(), view.current(), staging, grader, _data_dir(), limits.disk_gb, argv,
+    return box.argv(_bwrap(), view.current(), staging, grader, box.data_dir(), limits.disk_gb, argv,
                     box.environment(env), network=limits.network)
 
 
