@@ -111,8 +111,11 @@ class Screens:
 
 
 def _wait(driver, condition, timeout=60, what="the page"):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
-    return WebDriverWait(driver, timeout, poll_frequency=0.5).until(condition, f"waited {timeout} s for {what}")
+    # the formgrader redraws its tables while we read them: a row gone stale is read again next poll
+    return WebDriverWait(driver, timeout, poll_frequency=0.5,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(condition, f"waited {timeout} s for {what}")
 
 
 def _css(driver, selector, timeout=60):
