@@ -340,25 +340,66 @@ def test_class_data_provisioned(tmp_path):
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in target.iterdir())
 
 
+# every label nbgrader's feedback page prints around the notebook, in each language
+FEEDBACK_LABELS = {
+    "en": ["Score: ", "(Top)", "Student's answer", "Student's task", "Grade cell: ", "Comments:", "Test cell",
+           "Written response", "Late submission penalty"],
+    "zh": ["得分：", "（返回顶部）", "学生的答案", "学生的任务", "评分单元格：", "评语：", "测试单元格", "书面作答", "逾期扣分"],
+}
+
+
+def _feedback_page(assignment):
+    """The feedback page of the release notebook with every graded part at 1 point, a comment on the
+    first answer, a written response and a task added, and a late penalty, written by the exporter
+    nbgrader's GenerateFeedback builds from the course's nbgrader_config.py (the file plain
+    `nbgrader generate_feedback` and the class command's Writer.feedback both load)."""
+    import nbformat
+    from nbformat.v4 import new_markdown_cell
+    from nbgrader.converters import GenerateFeedback
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    converter = GenerateFeedback(config=config)
+    exporter = converter.exporter_class(parent=converter, config=converter.config)   # as nbgrader does
+    nb = nbformat.read(ROOT / "exercises" / assignment / "fashion_mnist.ipynb", as_version=4)
+    nb.cells += [new_markdown_cell("Why?", metadata={"nbgrader": {
+                     "grade": True, "solution": True, "task": False, "locked": False, "grade_id": "written",
+                     "points": 2, "comment": "Good."}}),
+                 new_markdown_cell("Plot it.", metadata={"nbgrader": {
+                     "grade": False, "solution": False, "task": True, "locked": True, "grade_id": "task",
+                     "points": 1}})]
+    for cell in nb.cells:
+        nbgrader = cell.metadata.get("nbgrader", {})
+        if nbgrader.get("grade") or nbgrader.get("task"):
+            nbgrader["score"] = 1
+    next(cell for cell in nb.cells if cell.metadata.get("nbgrader", {}).get("solution")).metadata.nbgrader["comment"] = "ok"
+    body, _ = exporter.from_notebook_node(nb, resources={"nbgrader": {
+        "assignment": assignment, "notebook": "fashion_mnist", "score": 20, "max_score": 24, "late_penalty": 1}})
+    return body
+
+
 @pytest.mark.parametrize("assignment, heading", [("fashion_mnist_zh", "fashion_mnist（得分：20.0 / 24.0）"),
                                                  ("fashion_mnist_en", "fashion_mnist (Score: 20.0 / 24.0)")])
 def test_feedback_framed_in_the_notebooks_language(assignment, heading):
-    import nbgrader
-    import nbformat
-    from autograder.hub.feedback_lang import FeedbackExporter
-    here = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader"
-    c = Config()     # what nbgrader's GenerateFeedback sets for its exporter
-    c.HTMLExporter.template_name = "feedback"
-    c.HTMLExporter.extra_template_basedirs = [str(here / "templates")]
-    c.HTMLExporter.extra_template_paths = [str(here / "static" / "node_modules" / "bootstrap" / "dist" / "css")]
-    nb = nbformat.read(ROOT / "exercises" / assignment / "fashion_mnist.ipynb", as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade"):
-            cell.metadata.nbgrader["score"] = 1
-    body, _ = FeedbackExporter(config=c).from_notebook_node(nb, resources={"nbgrader": {
-        "assignment": assignment, "notebook": "fashion_mnist", "score": 20, "max_score": 24, "late_penalty": 0}})
+    body = _feedback_page(assignment)
     assert f"<h4>{heading}</h4>" in body
     assert body.count('id="toc"') == 1
     toc = body[body.index('id="toc"'):body.index('class="panel-body"')]
-    assert ("测试单元" in toc) == assignment.endswith("_zh") and ("Test cell" in toc) != assignment.endswith("_zh")
+    assert ("测试单元格" in toc) == assignment.endswith("_zh") and ("Test cell" in toc) != assignment.endswith("_zh")
     assert "autograder.hub.feedback_lang.FeedbackExporter" in course.instructor_config(settings(Path("/x")))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_feedback_cells_labelled_in_the_notebooks_language(lang):
+    """Each cell's heading (its score above all), its comments and every other label nbgrader prints
+    are in the notebook's language, and none in the other one."""
+    import html
+    import re
+    body = _feedback_page(f"fashion_mnist_{lang}")
+    start = body.index('<a name="test_preprocess_images_range"></a>')       # a test cell: 1 of its 2 points
+    cell_heading = " ".join(re.sub(r"<[^>]+>", " ", body[start:body.index("</div>", start)]).split())
+    assert cell_heading == {"zh": "评分单元格： test_preprocess_images_range 得分：1.0 / 2.0 （返回顶部）",
+                            "en": "Grade cell: test_preprocess_images_range Score: 1.0 / 2.0 (Top)"}[lang]
+    text = html.unescape(re.sub(r"<[^>]+>", "", body))
+    other = "en" if lang == "zh" else "zh"
+    assert [label for label in FEEDBACK_LABELS[lang] if label not in text] == []
+    assert [label for label in FEEDBACK_LABELS[other] if label in text] == []

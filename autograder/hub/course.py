@@ -29,8 +29,6 @@ c.Exchange.root = {exchange!r}
 # the exchange is not world-writable: see autograder/hub/exchange.py
 c.ExchangeFactory.release_assignment = "autograder.hub.exchange.ReleaseAssignment"
 c.ExchangeFactory.collect = "autograder.hub.exchange.Collect"
-# feedback pages framed in the notebook's language (fashion_mnist_zh: Chinese)
-c.GenerateFeedback.exporter_class = "autograder.hub.feedback_lang.FeedbackExporter"
 """
 
 STUDENT_NBGRADER = """# The class's exchange (written by python -m autograder hub start)

@@ -1,9 +1,13 @@
-"""The feedback page in the notebook's language: nbgrader's feedback template, extended so that the
-total and each part's score are said in Chinese for an assignment whose name ends in ``_zh``.
+"""The feedback page in the notebook's language: nbgrader's feedback template, extended so that every
+label nbgrader prints (the total, the list of parts, each cell's heading, score and comments) is in
+Chinese for an assignment whose name ends in ``_zh``.
 
-``FeedbackExporter`` is what the hub's course sets as ``GenerateFeedback.exporter_class``
-(autograder/hub/course.py); it changes only the exporter that writes feedback (the formgrader's own
-pages keep theirs). This folder is a package only so that the course's wheel carries the template.
+``FeedbackExporter`` is what the course's nbgrader_config.py sets as ``GenerateFeedback.exporter_class``,
+so plain `nbgrader generate_feedback`, the class command (autograder/grading/gradebook.py,
+``Writer.feedback``, which loads that file) and the hub's course (autograder/hub/course.py, which
+starts from it) all write pages with it. It changes only the exporter that writes feedback (the
+formgrader's own pages keep theirs). This folder is a package only so that the course's wheel carries
+the template.
 """
 
 import copy
