@@ -10,6 +10,19 @@ from bs4 import BeautifulSoup
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "site"
 CHAPTERS = sorted(path.parent.name for path in (ROOT / "book").glob("*/en.md"))
+# the front matter of a MyST page of the book (a jupytext text notebook, Python 3 kernel), for the
+# scratch pages tests write (test_book_build_failures, test_book_visible_cells)
+MYST_HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
 _built = {}
 
 

@@ -9,20 +9,9 @@ import sys
 
 import pytest
 
-from book_site import ROOT
+from book_site import MYST_HEADER, ROOT
 
 pytestmark = pytest.mark.slow
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
 
 
 def scratch_book(tmp_path, chapter):
@@ -34,7 +23,7 @@ def scratch_book(tmp_path, chapter):
     for lang in ("en", "zh"):
         (tmp_path / f"_toc{'' if lang == 'en' else '.zh'}.yml").write_text(
             f"format: jb-book\nroot: book/00_home/{lang}\nchapters:\n- file: book/01_x/{lang}\n")
-        for folder, text in (("00_home", "# Home\n\nHome page.\n"), ("01_x", HEADER + chapter)):
+        for folder, text in (("00_home", "# Home\n\nHome page.\n"), ("01_x", MYST_HEADER + chapter)):
             (tmp_path / "book" / folder).mkdir(parents=True, exist_ok=True)
             (tmp_path / "book" / folder / f"{lang}.md").write_text(text, encoding="utf-8")
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from book_site import MYST_HEADER
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import chapter_notebooks as notebooks  # noqa: E402  (book/_ext/chapter_notebooks.py)
@@ -70,16 +72,7 @@ def test_visible_cells_hold_no_build_scaffolding(page):
     assert page_problems(page) == []
 
 
-SCRATCH = '''---
-jupytext:
-  text_representation:
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-# Scratch
+SCRATCH = MYST_HEADER + '''# Scratch
 
 ```{{code-cell}} ipython3
 {visible}
