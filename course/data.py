@@ -21,17 +21,22 @@ FIX = ("Run `make data` in the course folder (or `python -m course.data provisio
        "files into place; on a machine without Debian's dataset-fashion-mnist package, "
        "`python -m course.data provision --download` fetches them once from the internet.")
 
-__all__ = ["DEBIAN_DIR", "FILES", "DataError", "keras_dir", "load_data", "provision", "verify"]
+__all__ = ["DEBIAN_DIR", "FILES", "TEST_FILES", "DataError", "keras_dir", "load_data", "load_test_data", "provision",
+           "verify"]
 
 
-def verify(directory=None):
-    """Decode and check the four files; return {name: array}. Raises DataError with the fix.
+TEST_FILES = ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+
+
+def verify(directory=None, names=tuple(FILES)):
+    """Decode and check the files ``names`` (all four by default); return {name: array}.
+    Raises DataError with the fix.
 
     The decoding and the checks are the student package's (fashion_mnist_student.data); the fix
     named here is the instructor's."""
     directory = Path(directory) if directory else keras_dir()
     try:
-        return student_data.verify(directory)
+        return student_data.verify(directory, names=names)
     except DataError as err:
         raise DataError(f"{err} {FIX}") from None
 
@@ -39,6 +44,13 @@ def verify(directory=None):
 def load_data():
     """The tutorial's ``fashion_mnist.load_data()``, from the provisioned files, checked."""
     return as_splits(verify())
+
+
+def load_test_data():
+    """(test images, test labels), checked: what the grader measures a trained model on (the
+    60,000 training images are not decoded)."""
+    arrays = verify(names=TEST_FILES)
+    return arrays[TEST_FILES[0]], arrays[TEST_FILES[1]]
 
 
 def provision(source=None, download=False):

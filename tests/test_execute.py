@@ -191,3 +191,16 @@ def test_a_cell_past_its_time_limit_is_interrupted_in_the_box(tmp_path):
     GradingExecute(timeout=5, interrupt_on_timeout=True).preprocess(nb, resources)
     assert "KeyboardInterrupt" in _errors(nb.cells[1])
     assert nb.cells[2].outputs[0]["text"] == "2\n"
+
+
+def test_the_kernel_is_ended_at_once_after_its_last_cell(tmp_path):
+    """Nothing of the kernel is needed after its last cell, so it is not given time to end itself
+    (about 1.2 s with TensorFlow loaded): an exit hook of the notebook's never runs. Asked to end
+    gracefully, as nbclient does by default, it would."""
+    assert GradingExecute().shutdown_kernel == "immediate"
+    for mode, ran in (("immediate", False), ("graceful", True)):
+        marker = tmp_path / f"exit-hook-{mode}"
+        nb = new_notebook(cells=[new_code_cell(
+            f"import atexit\natexit.register(lambda: open({str(marker)!r}, 'w').close())")])
+        _run(nb, tmp_path, unsafe_no_box=True, shutdown_kernel=mode)
+        assert marker.exists() is ran, mode

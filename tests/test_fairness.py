@@ -158,15 +158,22 @@ def test_a_planted_record_or_missing_files_change_nothing(tmp_path):
 
 
 def test_first_accuracy_is_the_graders(tmp_path):
-    """The box's own NumPy forward pass (the course's reference module is not in the box) gives the
-    grader's figure; a malformed or wrongly shaped file gives None."""
+    """The first accuracy is the lesson's model measured on the test set (a forward pass without
+    the ReLU gives another figure); a malformed or wrongly shaped file gives None."""
     import numpy as np
 
     from course import reference
+    from course.data import load_test_data
     rng = np.random.default_rng(0)
     weights = [rng.normal(0, 0.1, shape).astype(np.float32) for shape in reference.WEIGHT_SHAPES]
     np.savez(tmp_path / "w.npz", **{f"w{i}": w for i, w in enumerate(weights)})
-    assert recheck.first_accuracy(tmp_path / "w.npz") == reference.accuracy_of_weights(weights)
+    measured = recheck.first_accuracy(tmp_path / "w.npz")
+    images, labels = load_test_data()
+    hidden = np.maximum((images / 255.0).reshape(len(images), -1) @ weights[0] + weights[1], 0)
+    expected = float(np.mean(np.argmax(hidden @ weights[2] + weights[3], axis=1) == labels))
+    assert abs(measured - expected) < 1e-3
+    without_relu = (images / 255.0).reshape(len(images), -1) @ weights[0] + weights[1]
+    assert abs(measured - float(np.mean(np.argmax(without_relu @ weights[2] + weights[3], axis=1) == labels))) > 1e-3
     np.savez(tmp_path / "bad.npz", w0=np.zeros((784, 10)))
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     assert recheck.first_accuracy(tmp_path / "bad.npz") is None

@@ -65,6 +65,26 @@ def test_labels_out_of_range_are_reported(data_copy):
         data.verify(data_copy)
 
 
+def test_test_data_is_checked_without_the_training_files(data_copy, monkeypatch):
+    """What the grader measures a model on: the two test files, checked; the training files are
+    not read (one removed changes nothing), a damaged test file is still refused."""
+    (data_copy / "train-images-idx3-ubyte.gz").unlink()
+    home = data_copy.parent / "keras-home"
+    (home / "datasets").mkdir(parents=True)
+    shutil.move(str(data_copy), home / "datasets" / "fashion-mnist")
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    images, labels = data.load_test_data()
+    assert images.shape == (10000, 28, 28) and labels.shape == (10000,)
+    with pytest.raises(data.DataError, match="missing"):
+        data.load_data()
+    path = data.keras_dir() / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(gzip.decompress(path.read_bytes()))
+    raw[8] = 12
+    path.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(data.DataError, match="0..9"):
+        data.load_test_data()
+
+
 def _run(code_or_args, keras_home, **kw):
     env = dict(os.environ, KERAS_HOME=str(keras_home), TF_CPP_MIN_LOG_LEVEL="3")
     return subprocess.run([sys.executable, *code_or_args], env=env, capture_output=True,

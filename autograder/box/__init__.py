@@ -5,6 +5,13 @@ in it and talks to it over IPC sockets (kernel.py), and the bounded pull of the 
 
 from ..grading.sandbox import problem as _machine_problem
 
+# Read by the class command's coordinator without importing nbgrader (GradingExecute, which
+# writes them, imports it): the opt-out's environment variable, and the enames of the errors a
+# dead kernel leaves in its cell and in the test cells it could not reach.
+UNSAFE_NO_BOX = "AUTOGRADER_UNSAFE_NO_BOX"
+KERNEL_DIED = "KernelDied"
+NOT_RUN = "NotRunKernelDied"
+
 
 def problem():
     """Why a kernel's box cannot be built on this machine, or None when it can."""

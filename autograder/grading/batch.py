@@ -134,21 +134,45 @@ class _Recorder:
                 self.problems.append(error)
 
 
-def _run_workers(options, to_run, recorder, progress):
-    submit, completed, close = _executor(options)
-    work = partial(grade_one, sandboxed=options.sandboxed)
-    try:
-        futures = {submit(work, job): job for job in to_run}
-        for future in completed(futures):
-            job = futures[future]
+class _Workers:
+    """The pool, made when the first job is given: a job's worker starts as soon as it is given;
+    ``results`` yields (job, Result) as each finishes."""
+
+    def __init__(self, options):
+        self._options, self._futures = options, {}
+        self._submit = self._completed = self._close = None
+
+    def start(self, jobs):
+        if jobs and self._submit is None:
+            self._submit, self._completed, self._close = _executor(self._options)
+        work = partial(grade_one, sandboxed=self._options.sandboxed)
+        for job in jobs:
+            self._futures[self._submit(work, job)] = job
+
+    def results(self):
+        if not self._futures:
+            return
+        for future in self._completed(self._futures):
+            job = self._futures[future]
             try:
                 result = future.result()
             except Exception as error:  # noqa: BLE001 (a worker that died: record it, keep going)
                 result = Result(job.student, Status.FAILED, f"worker error: {error}")
-            recorder(job, result)
-            progress.update(job.student, result.status, result.detail)
-    finally:
-        close()
+            yield job, result
+
+    def jobs(self):
+        return list(self._futures.values())
+
+    def close(self):
+        if self._close is not None:
+            self._close()
+
+
+@dataclass
+class _Recorded:
+    todo: list                 # the jobs this run ran or recorded
+    failures: dict             # {student: why it could not be recorded}
+    said: list                 # feedback problems
 
 
 def _class_report(course, assignment):
@@ -192,36 +216,23 @@ def grade_batch(options: Options, log=sys.stderr) -> BatchResult:
         batch.refusal = f"no submission of {options.assignment} for {', '.join(unknown)}"
         return batch
     state = State(course, options.assignment)
-    recorded = gradebook.recorded_ids(course, options.assignment)
     forced = {job.student for job in jobs if options.force or job.student in options.students}
-    todo = [job for job in jobs if job.student in forced or not state.is_done(job, recorded)]
-    # finished in an earlier run but not in this gradebook (an interrupted run, a new gradebook)
-    pending = [job for job in todo if job.student not in forced and state.has_result(job)]
-    to_run = [job for job in todo if job not in pending]
-    batch.unchanged = [job.student for job in jobs if job not in todo]
-    batch.recorded_again = [job.student for job in pending]
-    batch.graded = [job.student for job in to_run]
-    print(f"{options.assignment}: {len(jobs)} submissions, {len(batch.unchanged)} unchanged, "
-          f"{len(pending)} to record, {len(to_run)} to grade with {options.workers} workers "
-          f"({options.engine_name})", file=log)
-    if not options.sandboxed:
-        print("warning: --unsafe-no-sandbox: student code runs with your rights", file=log)
-    problems = []
-    with gradebook.Writer(course, options.assignment, state) as writer:
-        recorder = _Recorder(writer, state, options, problems)
-        for job in pending:
-            recorder(job)
-        if to_run:
-            progress = Progress(len(to_run), log)
-            _run_workers(options, to_run, recorder, progress)
-            progress.close()
-    failures = recorder.failures
+    # A submission with neither a stored result nor a record of its fingerprint is graded whatever
+    # the gradebook holds: its worker starts now, while nbgrader is imported and the gradebook read
+    # (about 2 s of the coordinator's, on a core the kernel, at one thread, leaves free).
+    workers = _Workers(options)
+    try:
+        workers.start([job for job in jobs if job.student in forced or not state.may_be_done(job)])
+        recorded = _record_as_they_come(options, course, jobs, forced, state, workers, batch, log)
+    finally:
+        workers.close()
+    todo, failures = recorded.todo, recorded.failures
     batch.problems += [f"{student}: not recorded: {why}" for student, why in failures.items()]
     batch.problems += [f"{job.student}: {state.get(job.student).status}: {state.get(job.student).detail}"
                        for job in todo if state.get(job.student).status in PROBLEMS and job.student not in failures]
     batch.problems += [f"{job.student}: the submitted files changed or vanished during the run; grade again"
                        for job in todo if not submission_unchanged(course, job)]
-    batch.problems += problems
+    batch.problems += recorded.said
     if todo and options.feedback:
         batch.problems += [error for error in (_nbgrader(course, "export"),) if error]
     report = Course(course).report(options.assignment)
@@ -230,6 +241,38 @@ def grade_batch(options: Options, log=sys.stderr) -> BatchResult:
         batch.problems += [error] if error else []
     batch.rows = _rows(course, options.assignment, jobs, todo, state)
     return batch
+
+
+def _record_as_they_come(options, course, jobs, forced, state, workers, batch, log) -> _Recorded:
+    """Decide the rest from the gradebook, record the stored results, then each result as its
+    worker finishes."""
+    recorded = gradebook.recorded_ids(course, options.assignment)
+    todo = [job for job in jobs if job.student in forced or not state.is_done(job, recorded)]
+    # finished in an earlier run but not in this gradebook (an interrupted run, a new gradebook)
+    pending = [job for job in todo if job.student not in forced and state.has_result(job)]
+    to_run = [job for job in todo if job not in pending]
+    started = {job.student for job in workers.jobs()}
+    workers.start([job for job in to_run if job.student not in started])   # a record the gradebook lost
+    batch.unchanged = [job.student for job in jobs if job not in todo]
+    batch.recorded_again = [job.student for job in pending]
+    batch.graded = [job.student for job in to_run]
+    print(f"{options.assignment}: {len(jobs)} submissions, {len(batch.unchanged)} unchanged, "
+          f"{len(pending)} to record, {len(to_run)} to grade with {options.workers} workers "
+          f"({options.engine_name})", file=log)
+    if not options.sandboxed:
+        print("warning: --unsafe-no-sandbox: student code runs with your rights", file=log)
+    said = []
+    with gradebook.Writer(course, options.assignment, state) as writer:
+        recorder = _Recorder(writer, state, options, said)
+        for job in pending:
+            recorder(job)
+        if to_run:
+            progress = Progress(len(to_run), log)
+            for job, result in workers.results():
+                recorder(job, result)
+                progress.update(job.student, result.status, result.detail)
+            progress.close()
+    return _Recorded(todo, recorder.failures, said)
 
 
 def _rows(course, assignment, jobs, todo, state):

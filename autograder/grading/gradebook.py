@@ -11,7 +11,6 @@ from contextlib import closing
 from pathlib import Path
 
 from .coursedir import Course
-from .replay import NOT_RUN, ReplayExecution
 from .state import State
 from .status import NEVER_RAN, Result
 
@@ -29,6 +28,8 @@ def replay_preprocessors(config):
     """The course's autograde pipeline with the execution replayed (the verdicts that are taken
     after execution, such as the accuracy, are taken here again, in this process)."""
     from nbgrader.converters.autograde import Autograde
+
+    from .replay import ReplayExecution
     listed = config.Autograde.get("autograde_preprocessors") or Autograde.class_traits()["autograde_preprocessors"].default()
     pipeline = []
     for preprocessor in listed:
@@ -80,6 +81,7 @@ def store(state: State, job, result: Result):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     if not result.notebooks:
+        from .replay import NOT_RUN
         (folder / NOT_RUN).write_text(f"{result.status}: {result.detail}", encoding="utf-8")
     state.record(job, result)
 

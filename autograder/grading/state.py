@@ -57,6 +57,14 @@ class State:
                 and entry.status not in (Status.FAILED,)
                 and (self.results_dir / job.student / job.assignment).is_dir())
 
+    def may_be_done(self, job):
+        """False when ``job`` is graded whatever the gradebook holds: no stored result of this
+        exact submission and no record of it (the coordinator starts its worker before reading
+        the gradebook)."""
+        entry = self.entries.get(job.student)
+        return (entry is not None and entry.fingerprint == job.fingerprint
+                and (entry.recorded_as is not None or self.has_result(job)))
+
     def record(self, job, result: Result):
         self.entries[job.student] = Entry(job.fingerprint, result.status, result.detail, result.seconds,
                                           result.peak_memory_mb, result.sandboxed)

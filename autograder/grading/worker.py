@@ -24,7 +24,7 @@ from fashion_mnist_student import QUIET_TENSORFLOW
 from .. import messages
 from ..handover import PROBE_FOLDER
 from ..notebook_run import notebook_language
-from ..preprocessors.execute import KERNEL_DIED, UNSAFE_NO_BOX
+from ..box import KERNEL_DIED, UNSAFE_NO_BOX
 from ..recheck import RECHECK_FOLDER
 from . import sandbox
 from .jobs import Job

@@ -67,10 +67,11 @@ def check_file(path, kind, shape, digest, lang="en"):
     return array
 
 
-def verify(directory, lang="en"):
-    """Decode and check the four files in ``directory``; return {name: array}."""
+def verify(directory, lang="en", names=tuple(FILES)):
+    """Decode and check the files ``names`` (all four by default) in ``directory``; return
+    {name: array}."""
     directory = Path(directory)
-    return {name: check_file(directory / name, *spec, lang=lang) for name, spec in FILES.items()}
+    return {name: check_file(directory / name, *FILES[name], lang=lang) for name in names}
 
 
 def as_splits(arrays):
