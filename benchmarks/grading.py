@@ -1,11 +1,13 @@
 """Benchmark of ``python -m autograder grade`` (not run by the tests; about 25 minutes on 2 cores).
 
-    python benchmarks/grading.py [--submissions 4] [--repeats 3] [--overhead-only]
+    python benchmarks/grading.py [--submissions 4] [--repeats 3] [--rounds 3] [--overhead-only]
 
-* overhead: grading one correct submission in both paths, each boxed kernel at TensorFlow's
-  default threads, against the bare tutorial script (benchmarks/tutorial_script.py) at the same
-  thread count, alternated, wall and CPU seconds: plain `nbgrader autograde` with the course's
-  configuration, and the class command (1 worker, --no-feedback), with where its time went;
+* overhead: grading one correct submission in both paths (each boxed kernel at one thread, as
+  the grader sets it) against the bare tutorial script (benchmarks/tutorial_script.py) and the
+  lesson's notebook as a script (its code cells without the test cells: predictions and figures
+  included), both at one thread, alternated, wall and CPU seconds, ratios taken pair by pair:
+  plain `nbgrader autograde` with the course's configuration, and the class command (1 worker,
+  --no-feedback), with where its time went;
 * threads: the script with TensorFlow at 1 and at 2 threads (why 2 workers can beat 2x 1 worker);
 * throughput: N correct submissions with 1 and 2 workers, through the local pool (``--repeats``
   runs each: min and median) and through Dask's LocalCluster (once each), speed-ups;
@@ -71,15 +73,16 @@ def profile(course, command_s):
 
 
 def markdown_profile(overhead):
-    lines = [f"| bare tutorial script, 1 thread as in the kernel (median of {len(overhead['script_runs_s'])}) | {overhead['script_median_s']} s |",
-             f"| bare tutorial script, TensorFlow's default threads (median) | {overhead.get('script_default_median_s')} s |",
-             f"| `python -m autograder grade`, one correct submission (median) | {overhead['grade_median_s']} s |",
-             f"| ratio to the script at 1 thread (goal ≤ {overhead['goal']}) | **{overhead['ratio']}** |",
-             f"| ratio to the script at the default threads | **{overhead.get('ratio_default_threads')}** |",
-             f"| plain `nbgrader autograde`, one correct submission (median of {len(overhead.get('plain_runs_s', []))}) | {overhead.get('plain_median_s')} s |",
-             f"| its ratio to the script at the default threads | **{overhead.get('ratio_plain_default_threads')}** |",
-             f"| CPU seconds (script 1 thread, script default, class command, plain) | "
-             + ", ".join(str(overhead.get('cpu_s', {}).get(k)) for k in ('script_1', 'script_default', 'grade', 'plain')) + " |"]
+    median, cpu, ratio = overhead["median_s"], overhead["cpu_s"], overhead["paired_ratios"]
+    n = overhead["rounds"]
+    lines = [f"| bare tutorial script (benchmarks/tutorial_script.py), 1 thread as in the kernel, median of {n} | {median['script_1']} s (CPU {cpu['script_1']}) |",
+             f"| the lesson's notebook as a script (its code cells, no test cell), 1 thread, median of {n} | {median['notebook_1']} s (CPU {cpu['notebook_1']}) |",
+             f"| `python -m autograder grade`, one correct submission, median of {n} | {median['grade']} s |",
+             f"| plain `nbgrader autograde`, one correct submission, median of {n} | {median['plain']} s |",
+             f"| class command / bare script, paired (goal ≤ {overhead['goal']}) | **{ratio['grade_over_script_1']}** |",
+             f"| class command / notebook as a script, paired | **{ratio['grade_over_notebook_1']}** |",
+             f"| plain nbgrader / bare script, paired | **{ratio['plain_over_script_1']}** |",
+             f"| plain nbgrader / notebook as a script, paired | **{ratio['plain_over_notebook_1']}** |"]
     lines += [f"| — {phase} | {seconds} s |" for phase, seconds in overhead["profile"].items()]
     return "\n".join(lines)
 
@@ -124,19 +127,51 @@ def grade_command(course, workers, engine, *extra):
             "--workers", str(workers), "--engine", engine, "--no-report", *extra]
 
 
-def overhead(top, cores, results):
-    """The bare tutorial script, at the kernel's one thread and at TensorFlow's default (all
-    cores), and the grading of one correct submission, alternated; wall and CPU seconds."""
+NOTEBOOK_SCRIPT_HEAD = """# The lesson's notebook as a plain script: its code cells without the test cells, the figures
+# drawn into PNG files as Jupyter's inline backend draws them (benchmarks/grading.py writes this).
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as _plt
+_figures = []
+
+
+def _show(*args, **kwargs):
+    _figures.append(len(_figures))
+    _plt.gcf().savefig(f"figure-{len(_figures)}.png", format="png")
+    _plt.close("all")
+
+
+_plt.show = _show
+"""
+
+
+def notebook_script(top):
+    """The solution notebook's code cells, test cells left out, as one script in ``top``: the
+    lesson as a student runs it (predictions and figures included), without any grading."""
+    nb = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
+    cells = [cell.source for cell in nb.cells if cell.cell_type == "code"
+             and not cell.metadata.get("nbgrader", {}).get("grade")]
+    body = ["\n".join(line for line in source.splitlines() if "### BEGIN" not in line and "### END" not in line)
+            for source in cells]
+    path = Path(top) / "lesson_notebook_as_script.py"
+    path.write_text(NOTEBOOK_SCRIPT_HEAD + "\n\n" + "\n\n".join(body) + "\n")
+    return path
+
+
+def overhead(top, cores, results, rounds=3):
+    """The bare tutorial script and the lesson's notebook as a script, both at the kernel's one
+    thread, and the grading of one correct submission in both paths, alternated; wall and CPU."""
     course = course_with(top, "one", 1)
     plain = course_with(top, "plain", 1)
-    runs = {"script_1": [], "script_default": [], "grade": [], "plain": []}
+    lesson = notebook_script(top)
+    runs = {"script_1": [], "notebook_1": [], "grade": [], "plain": []}
     cpu = {name: [] for name in runs}
-    for _ in range(2):
+    for _ in range(rounds):
         for name, command, environment in (("script_1", [sys.executable, str(SCRIPT)], env(1)),
-                                           ("script_default", [sys.executable, str(SCRIPT)], env(cores)),
                                            ("grade", grade_command(course, 1, "local", "--no-feedback"), env()),
+                                           ("notebook_1", [sys.executable, str(lesson)], env(1)),
                                            ("plain", [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT,
-                                                      "--force"], env(cores))):
+                                                      "--force"], env(1))):
             if name == "grade":
                 shutil.rmtree(course / ".grading", ignore_errors=True)
             where = {"grade": course, "plain": plain}.get(name, top)
@@ -145,19 +180,14 @@ def overhead(top, cores, results):
             cpu[name].append(cpu_s)
         print({name: round(values[-1], 1) for name, values in runs.items()}, flush=True)
     median = {name: statistics.median(values) for name, values in runs.items()}
-    results["overhead"] = {"script_runs_s": [round(x, 1) for x in runs["script_1"]],
-                           "script_default_threads_runs_s": [round(x, 1) for x in runs["script_default"]],
-                           "grade_runs_s": [round(x, 1) for x in runs["grade"]],
+    # each grading run against the baseline run just before it (the machine's speed drifts)
+    paired = {f"{path}_over_{base}": round(statistics.median(g / b for g, b in zip(runs[path], runs[base])), 3)
+              for path, base in (("grade", "script_1"), ("plain", "notebook_1"),
+                                 ("grade", "notebook_1"), ("plain", "script_1"))}
+    results["overhead"] = {"rounds": rounds, "runs_s": {name: [round(x, 1) for x in values] for name, values in runs.items()},
                            "cpu_s": {name: [round(x, 1) for x in values] for name, values in cpu.items()},
-                           "script_median_s": round(median["script_1"], 1),
-                           "script_default_median_s": round(median["script_default"], 1),
-                           "grade_median_s": round(median["grade"], 1),
-                           "plain_runs_s": [round(x, 1) for x in runs["plain"]],
-                           "plain_median_s": round(median["plain"], 1),
-                           "ratio_plain_default_threads": round(median["plain"] / median["script_default"], 3),
-                           "ratio": round(median["grade"] / median["script_1"], 3),
-                           "ratio_default_threads": round(median["grade"] / median["script_default"], 3),
-                           "goal": 1.1, "profile": profile(course, runs["grade"][-1])}
+                           "median_s": {name: round(value, 1) for name, value in median.items()},
+                           "paired_ratios": paired, "goal": 1.1, "profile": profile(course, runs["grade"][-1])}
     again_quick, _ = timed(grade_command(course, 1, "local", "--no-feedback"), course, env())
     again_full, _ = timed(grade_command(course, 1, "local"), course, env())
     results["rerun_unchanged"] = [{"engine": "local", "submissions": 1,
@@ -214,6 +244,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3, help="runs of the local pool per worker count")
+    parser.add_argument("--rounds", type=int, default=3, help="alternated rounds of the overhead measure")
     parser.add_argument("--overhead-only", action="store_true",
                         help="only the script-vs-grading ratio and its profile (about 5 minutes)")
     args = parser.parse_args(argv)
@@ -225,7 +256,7 @@ def main(argv=None):
     if args.overhead_only and RESULTS.exists():  # keep the other sections of the last full run
         results = {**json.loads(RESULTS.read_text()), **results, "overhead_only_rerun": True}
     try:
-        overhead(top, cores, results)
+        overhead(top, cores, results, args.rounds)
         save(results)
         print(markdown_profile(results["overhead"]), flush=True)
         if args.overhead_only:
