@@ -144,6 +144,19 @@ def test_fingerprint_ignores_what_decides_no_grade(fingerprint_course, change):
     assert jobs.grading_fingerprint(course, "fashion_mnist_en", sandbox.Limits()) == before
 
 
+def test_fingerprint_ignores_the_feedback_pages_code(fingerprint_course):
+    """The exporter nbgrader_config.py gives the feedback pages decides no grade: editing it
+    regrades nothing (the preprocessors it gives autograde are followed: the test above)."""
+    from autograder.grading.gradebook import course_config
+    course, code = fingerprint_course
+    exporter = course_config(course).GenerateFeedback.exporter_class
+    assert isinstance(exporter, str) and exporter.startswith("autograder.")
+    path = jobs.module_file(exporter.rpartition(".")[0], code)
+    before = jobs.grading_fingerprint(course, "fashion_mnist_en", sandbox.Limits())
+    path.write_text(path.read_text() + "\nx = 1\n")
+    assert jobs.grading_fingerprint(course, "fashion_mnist_en", sandbox.Limits()) == before
+
+
 def test_grading_code_is_what_the_grading_modules_import(fingerprint_course):
     course, code = fingerprint_course
     files = jobs.grading_code(course, "fashion_mnist_en", code)

@@ -132,12 +132,19 @@ def notebook_imports(folder):
     return found
 
 
+AUTOGRADE_SETTINGS = ("sanitize_preprocessors", "autograde_preprocessors")   # of nbgrader's Autograde
+
+
 def configured_modules(course):
-    """Module names the course's nbgrader configuration names (its preprocessors)."""
-    text = (Path(course) / "nbgrader_config.py").read_text(encoding="utf-8")
+    """Module names of the preprocessors the course's nbgrader configuration gives autograde (the
+    feedback page's exporter and preprocessors decide no grade: they are not followed)."""
+    from .gradebook import course_config
+    settings = course_config(course).Autograde
     names = set()
-    for value in re.findall(r"[\"']([A-Za-z_][\w.]*)[\"']", text):
-        names |= {value, value.rpartition(".")[0]}   # a class's dotted path, and its module
+    for setting in AUTOGRADE_SETTINGS:
+        for item in settings.get(setting, None) or []:
+            value = item if isinstance(item, str) else f"{item.__module__}.{item.__qualname__}"
+            names |= {value, value.rpartition(".")[0]}   # a class's dotted path, and its module
     return {name for name in names if name}
 
 
