@@ -51,6 +51,6 @@ c.GenerateFeedback.preprocessors = [
 
 # The feedback page in the notebook's language: for fashion_mnist_zh every label nbgrader prints
 # (total, list of parts, each cell's heading, score and comments) is in Chinese
-# (autograder/hub/feedback_lang: nbgrader's feedback template, extended). Set here, it holds for
+# (autograder/feedback: nbgrader's feedback template, extended). Set here, it holds for
 # plain `nbgrader generate_feedback`, the class command's feedback pages and the hub's formgrader.
-c.GenerateFeedback.exporter_class = "autograder.hub.feedback_lang.FeedbackExporter"
+c.GenerateFeedback.exporter_class = "autograder.feedback.FeedbackExporter"

@@ -22,8 +22,9 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent
 CALIBRATION = PACKAGE / "calibration.json"
-# the hub's feedback template (autograder/hub/feedback_lang/): nbconvert looks for it under this folder
-FEEDBACK_TEMPLATES = PACKAGE / "hub"
+# the feedback page's nbconvert template (autograder/feedback/templates/feedback_lang/, used by
+# autograder.feedback.FeedbackExporter): nbconvert looks for it under this folder
+FEEDBACK_TEMPLATES = PACKAGE / "feedback" / "templates"
 
 STATE_DIR = ".grading"     # in a course: the run state and stored results (autograder/grading/state.py)
 REPORTS_DIR = "reports"    # in a course: the class reports (autograder/report)

@@ -385,7 +385,7 @@ def test_feedback_framed_in_the_notebooks_language(assignment, heading):
     assert body.count('id="toc"') == 1
     toc = body[body.index('id="toc"'):body.index('class="panel-body"')]
     assert ("测试单元格" in toc) == assignment.endswith("_zh") and ("Test cell" in toc) != assignment.endswith("_zh")
-    assert "autograder.hub.feedback_lang.FeedbackExporter" in course.instructor_config(settings(Path("/x")))
+    assert "autograder.feedback.FeedbackExporter" in course.instructor_config(settings(Path("/x")))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -92,7 +92,9 @@ def test_wheel_has_every_package_and_data_file(wheel):
     assert wheel_problems(wheel, tracked) == []
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("autograder/judges/__init__.py", "autograder/calibration.json",
-                   "autograder/report/templates/report.html.j2", "fashion_mnist_student/threshold.json"):
+                   "autograder/report/templates/report.html.j2", "fashion_mnist_student/threshold.json",
+                   "autograder/feedback/__init__.py", "autograder/feedback/templates/feedback_lang/conf.json",
+                   "autograder/feedback/templates/feedback_lang/feedback_lang.html.j2"):
         assert needed in names, needed
 
 
@@ -171,7 +173,9 @@ INSTALLED = """import json, autograder, autograder.judges, course, fashion_mnist
 from autograder import paths
 print(json.dumps({"files": [m.__file__ for m in (autograder, autograder.judges, course, fashion_mnist_student)],
                   "checkout": str(paths.checkout()), "packages": paths.PACKAGES,
-                  "calibration": paths.CALIBRATION.is_file()}))"""
+                  "calibration": paths.CALIBRATION.is_file(),
+                  "feedback": [(paths.FEEDBACK_TEMPLATES / "feedback_lang" / name).is_file()
+                               for name in ("conf.json", "feedback_lang.html.j2")]}))"""
 
 
 def _fresh_env(where, wheel):
@@ -202,7 +206,7 @@ def test_installed_wheel_grades_a_submission_with_plain_nbgrader(wheel, tmp_path
     said = json.loads(subprocess.run([str(python), "-c", INSTALLED], cwd=course, env=env, check=True,
                                      capture_output=True, text=True).stdout)
     assert all(Path(f).resolve().is_relative_to(site.resolve()) for f in said["files"]), said["files"]
-    assert said["checkout"] == "None" and said["calibration"]
+    assert said["checkout"] == "None" and said["calibration"] and said["feedback"] == [True, True]
     assert said["packages"]["fashion_mnist_student"] == "fashion_mnist_student"
     submit(course, "ada", "fashion_mnist_en", trained_elsewhere(completed_release("en")))
     result = subprocess.run([str(python), "-m", "nbgrader", "autograde", "fashion_mnist_en"], cwd=course, env=env,

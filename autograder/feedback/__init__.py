@@ -6,8 +6,9 @@ Chinese for an assignment whose name ends in ``_zh``.
 so plain `nbgrader generate_feedback`, the class command (autograder/grading/gradebook.py,
 ``Writer.feedback``, which loads that file) and the hub's course (autograder/hub/course.py, which
 starts from it) all write pages with it. It changes only the exporter that writes feedback (the
-formgrader's own pages keep theirs). This folder is a package only so that the course's wheel carries
-the template.
+formgrader's own pages keep theirs). The template is the nbconvert template folder
+``templates/feedback_lang/`` (conf.json and feedback_lang.html.j2), package data of the course's
+wheel; where it lies is ``paths.FEEDBACK_TEMPLATES``.
 """
 
 import copy
@@ -15,7 +16,7 @@ import copy
 from nbconvert.exporters import HTMLExporter
 from traitlets.config import Config
 
-from ...paths import FEEDBACK_TEMPLATES
+from ..paths import FEEDBACK_TEMPLATES
 
 BASEDIR = str(FEEDBACK_TEMPLATES)   # nbconvert finds feedback_lang/ under it
 NAME = "feedback_lang"
