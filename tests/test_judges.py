@@ -430,7 +430,9 @@ def test_verdicts_hold_under_python_O(tmp_path):
     import sys
     probes.configure(SEED, tmp_path / probes.FOLDER)
     n = len(ProbeInputs(SEED).scaled_batch("model_output"))
-    probes.hand_over("test_build_model_output", {"names": ["sequential"]}, output=np.full((n, 10), np.nan))
+    lesson = [list(shape) for shape in reference.WEIGHT_SHAPES]
+    probes.hand_over("test_build_model_output", {"names": ["sequential"], "weight_shapes": lesson},
+                     output=np.full((n, 10), np.nan))
     code = ("import sys\n"
             "from autograder.judges import judge_cell\n"
             "from autograder.judges.handover import Folder\n"
@@ -546,6 +548,30 @@ def test_a_build_model_that_returns_the_student_packages_model_scores_nothing(la
     for probe in ("build_model_output", "build_model_layers"):  # the control: the lesson's model passes
         getattr(probes, probe)(reference.build_model, lang=lang)
         assert judge_cell(grade_id_of(probe), Folder(tmp_path, lang), SEED, lang).passed
+
+
+def _renamed_probe_model():
+    """The probe model with its own name and its layers' names changed: only the shapes of its
+    weights still say what it is."""
+    from fashion_mnist_student import examples
+    model = examples.fresh_model()
+    for layer in [model, *model.layers]:
+        layer.name = f"mine_{id(layer)}"
+    return model
+
+
+def test_a_renamed_probe_model_earns_no_output_point(tmp_path):
+    from fashion_mnist_student.probe_inputs import is_probe_model
+
+    from fashion_mnist_student.checks import model_names
+    assert not is_probe_model(model_names(_renamed_probe_model()))   # the names no longer tell
+    probes.configure(SEED, tmp_path / probes.FOLDER)
+    probes.build_model_output(_renamed_probe_model)
+    verdict = judge_cell("test_build_model_output", Folder(tmp_path), SEED)
+    from fashion_mnist_student.messages import say
+    assert not verdict.passed and verdict.message == say("model_is_probe", "en"), verdict.message
+    probes.build_model_output(reference.build_model)   # the control: the lesson's model passes
+    assert judge_cell("test_build_model_output", Folder(tmp_path), SEED).passed
 
 
 def test_a_build_model_hand_over_without_names_is_malformed(tmp_path):

@@ -1,9 +1,10 @@
 """build_model: ten scores per image; the lesson's layers, with the output the weights compute.
-Neither part is earned by the student package's probe model (examples.fresh_model), returned or
-wrapped: the probes hand over the model's and its layers' names."""
+Neither part is earned by the student package's probe model (examples.fresh_model), returned,
+wrapped or renamed: the probes hand over the model's and its layers' names, and the shapes of its
+weights (the layers part checks the weights themselves)."""
 
 import numpy as np
-from fashion_mnist_student.probe_inputs import is_probe_model
+from fashion_mnist_student.probe_inputs import PROBE_WEIGHT_SHAPES, is_probe_model
 
 from ..messages import say
 from . import numpy_model
@@ -19,10 +20,20 @@ def _not_the_probe_model(handover, lang):
     require(not is_probe_model(names), "model_is_probe", lang)
 
 
+def _not_the_probe_models_weights(handover, lang):
+    """The probe model's weights (784x96, 96, 96x10, 10), renamed or not, is the probe model."""
+    shapes = handover.get("weight_shapes")
+    if not (isinstance(shapes, list) and len(shapes) <= 16 and all(
+            isinstance(shape, list) and len(shape) <= 4 and all(type(n) is int for n in shape) for shape in shapes)):
+        raise Failed(say("probe_malformed", lang, detail="weight_shapes"))
+    require([tuple(shape) for shape in shapes] != [tuple(s) for s in PROBE_WEIGHT_SHAPES], "model_is_probe", lang)
+
+
 def output(handovers, inputs, lang):
     images = inputs.scaled_batch("model_output")
     handover = handovers.get("test_build_model_output")
     _not_the_probe_model(handover, lang)
+    _not_the_probe_models_weights(handover, lang)
     got = handover.array("output")
     want = (len(images), 10)
     require(tuple(got.shape) == want, "model_output", lang, given=images.shape, want=want, got=tuple(got.shape))

@@ -128,7 +128,9 @@ def _layers(model):
 def build_model_output(build_model, lang="en"):
     model = built(build_model, lang)
     output = call(model, _inputs().scaled_batch("model_output"), name="model", lang=lang)
-    hand_over(_id("build_model_output"), lang=lang, data={"names": model_names(model)}, output=np.asarray(output))
+    shapes = [[int(n) for n in np.shape(w)] for w in model.get_weights()[:16]]
+    hand_over(_id("build_model_output"), lang=lang, data={"names": model_names(model), "weight_shapes": shapes},
+              output=np.asarray(output))
 
 
 def build_model_layers(build_model, lang="en"):
