@@ -78,6 +78,11 @@ def wheel_problems(wheel, tracked):
     normal = {re.sub(r"\s+", "", p).replace("'", '"') for p in pins}
     declared = {re.sub(r"\s+", "", p).replace("'", '"') for p in requires}
     problems += [f"not a dependency of the wheel: {p}" for p in sorted(normal - declared)]
+    tools = {re.match(r"[A-Za-z0-9_.-]+", line).group(0).lower()
+             for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")}
+    problems += [f"the book's or the tests' tool is a dependency of the wheel: {p}" for p in sorted(declared)
+                 if re.match(r"[A-Za-z0-9_.-]+", p).group(0).lower() in tools]
     return problems
 
 
@@ -114,6 +119,18 @@ def test_a_wheel_with_packages_listed_by_hand_fails_the_check(wheel, tmp_path):
     assert "missing from the wheel: autograder/judges/__init__.py" in said
     assert "missing from the wheel: fashion_mnist_student/threshold.json" in said
     assert any(line.startswith("not a dependency of the wheel: nbgrader==") for line in said)
+
+
+def test_a_wheel_that_depends_on_the_book_and_test_tools_fails_the_check(tmp_path):
+    """`pip install .` gives a grader, not the book's and the tests' tools: a pyproject.toml that
+    takes requirements-dev.txt as dependencies too is caught."""
+    source = export(tmp_path / "src")
+    text = (source / "pyproject.toml").read_text()
+    (source / "pyproject.toml").write_text(text.replace('{file = ["requirements.txt"]}',
+                                                        '{file = ["requirements.txt", "requirements-dev.txt"]}'))
+    said = wheel_problems(build_wheel(source, tmp_path / "dist"), _tracked())
+    assert any(line.startswith("the book's or the tests' tool is a dependency of the wheel: jupyter-book==")
+               for line in said), said
 
 
 # --- one place for paths --------------------------------------------------------------------

@@ -26,7 +26,7 @@ fi
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -r requirements.txt
+"$VENV/bin/python" -m pip install -q -r requirements.txt -r requirements-dev.txt
 "$VENV/bin/python" -m pip install -q --no-deps -e .
 # axe-core for the browser tests' accessibility check (tests/test_browser.py): axe-selenium-python
 # drives it from Selenium, but the copy in its wheel is axe-core 3.1 (2018), which lacks rules of

@@ -3,7 +3,7 @@
 Students' servers run in the student environment (autograder/student_env.py: the student package,
 nothing of ``course`` or ``autograder``). The instructor's server needs the grader: a virtual
 environment next to the student one (``<envs root>/instructor``), built from the same system
-interpreter with the pins of requirements.txt (without the book's and the tests' packages) and
+interpreter with the pins of requirements.txt (the book's and the tests' tools are elsewhere) and
 the course's wheel (``pip wheel --no-deps`` of the checkout, installed with ``--no-deps``). The
 hub makes it readable by the instructor's group only (0750), since it holds the solutions
 (``course.reference``). Rebuilt when the pins change; the wheel alone is reinstalled when the
@@ -20,22 +20,16 @@ from pathlib import Path
 
 from ..student_env import ROOT, Env, EnvError, base_python, envs_root, pinned
 
-# in requirements.txt for the book and the tests, not for grading
-NOT_FOR_GRADING = {"jupyter-book", "django-static-mathjax", "jupytext", "jieba", "pypinyin", "pytest",
-                   "pytest-xdist", "beautifulsoup4", "selenium", "axe-selenium-python"}
 PINS_MARKER = "fashion-mnist-pins.sha256"
 CODE_MARKER = "fashion-mnist-code.sha256"
 
 
 def grading_requirements(requirements: Path = ROOT / "requirements.txt") -> list[str]:
-    kept = []
-    for line in requirements.read_text(encoding="utf-8").splitlines():
-        requirement = line.split("#", 1)[0].strip()
-        name = requirement.split("==", 1)[0].split(";", 1)[0].strip().lower()
-        if requirement and name not in NOT_FOR_GRADING:
-            kept.append(requirement)
+    """The pins of requirements.txt: what the course grades with (the book's and the tests' tools
+    are in requirements-dev.txt)."""
+    kept = [line.split("#", 1)[0].strip() for line in requirements.read_text(encoding="utf-8").splitlines()]
     pinned(["jupyterhub"], requirements)
-    return kept
+    return [requirement for requirement in kept if requirement]
 
 
 def code_fingerprint(root: Path = ROOT) -> str:

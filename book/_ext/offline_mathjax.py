@@ -9,7 +9,7 @@ script (the menu and the assistive MathML included) and the web fonts it loads f
 MathJax's 35 MB.
 
 The files come from the PyPI wheel django-static-mathjax (MathJax 3.2.2's es5 build, pinned in
-requirements.txt and installed by `make setup`), so nothing is vendored in git and the build needs
+requirements-dev.txt and installed by `make setup`), so nothing is vendored in git and the build needs
 no network.
 """
 
@@ -36,8 +36,8 @@ def mathjax_source():
                 return es5
     raise ExtensionError(
         f"offline_mathjax: MathJax 3 ({SCRIPT} and its fonts) is not installed; it comes with the "
-        "PyPI package django-static-mathjax in requirements.txt: run `make setup` "
-        "(or pip install -r requirements.txt)")
+        "PyPI package django-static-mathjax in requirements-dev.txt: run `make setup` "
+        "(or pip install -r requirements.txt -r requirements-dev.txt)")
 
 
 def files_to_copy(es5):
