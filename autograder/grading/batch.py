@@ -135,14 +135,16 @@ class _Recorder:
 
 
 class _Workers:
-    """The pool, made when the first job is given: a job's worker starts as soon as it is given;
-    ``results`` yields (job, Result) as each finishes."""
+    """The pool, made when the first job is given: a job's worker starts as soon as it is given
+    (once: a job given again is left running); ``results`` yields (job, Result) as each finishes."""
 
     def __init__(self, options):
         self._options, self._futures = options, {}
         self._submit = self._completed = self._close = None
 
     def start(self, jobs):
+        started = {job.student for job in self._futures.values()}
+        jobs = [job for job in jobs if job.student not in started]
         if jobs and self._submit is None:
             self._submit, self._completed, self._close = _executor(self._options)
         work = partial(grade_one, sandboxed=self._options.sandboxed)
@@ -159,9 +161,6 @@ class _Workers:
             except Exception as error:  # noqa: BLE001 (a worker that died: record it, keep going)
                 result = Result(job.student, Status.FAILED, f"worker error: {error}")
             yield job, result
-
-    def jobs(self):
-        return list(self._futures.values())
 
     def close(self):
         if self._close is not None:
@@ -251,8 +250,7 @@ def _record_as_they_come(options, course, jobs, forced, state, workers, batch, l
     # finished in an earlier run but not in this gradebook (an interrupted run, a new gradebook)
     pending = [job for job in todo if job.student not in forced and state.has_result(job)]
     to_run = [job for job in todo if job not in pending]
-    started = {job.student for job in workers.jobs()}
-    workers.start([job for job in to_run if job.student not in started])   # a record the gradebook lost
+    workers.start(to_run)   # those not started yet: a record the gradebook no longer holds
     batch.unchanged = [job.student for job in jobs if job not in todo]
     batch.recorded_again = [job.student for job in pending]
     batch.graded = [job.student for job in to_run]

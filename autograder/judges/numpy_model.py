@@ -16,9 +16,14 @@ def has_lesson_shapes(weights):
     return [tuple(np.shape(w)) for w in weights] == [tuple(s) for s in WEIGHT_SHAPES]
 
 
+def are_probe_shapes(shapes):
+    """Whether ``shapes`` (one per weight) are the probe model's, the model the probes gave
+    compile_model and train_model."""
+    return [tuple(shape) for shape in shapes] == [tuple(s) for s in PROBE_WEIGHT_SHAPES]
+
+
 def has_probe_shapes(weights):
-    """The shapes of the probe model the probes gave compile_model and train_model."""
-    return [tuple(np.shape(w)) for w in weights] == [tuple(s) for s in PROBE_WEIGHT_SHAPES]
+    return are_probe_shapes(np.shape(w) for w in weights)
 
 
 def forward(weights, images):
