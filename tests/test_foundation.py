@@ -199,3 +199,26 @@ def test_tensorflow_starts_silently_after_the_course_package():
     2.21 logs 'oneDNN custom operations are on' through absl on CPUs with AVX-512 or AMX)."""
     assert _stderr_of("import fashion_mnist_student\nimport tensorflow") == ""
     assert _stderr_of("import os\nos.write(2, b'C++ log line')") == "C++ log line"  # fd 2 is seen
+
+
+def test_checked_files_are_decoded_once_per_process_and_again_when_they_change(data_copy, monkeypatch):
+    """The set-up cell, the checks' examples and the probes read the same files: decoded and
+    checked once (read-only arrays, shared), and again when a file changes."""
+    from fashion_mnist_student import data as student_data
+    decoded = []
+    real = student_data._decode
+    monkeypatch.setattr(student_data, "_decode", lambda path, kind: decoded.append(path.name) or real(path, kind))
+    first = data.verify(data_copy, names=data.TEST_FILES)
+    again = data.verify(data_copy, names=data.TEST_FILES)
+    assert decoded == list(data.TEST_FILES)
+    labels = again["t10k-labels-idx1-ubyte.gz"]
+    assert labels is first["t10k-labels-idx1-ubyte.gz"] and not labels.flags.writeable
+    with pytest.raises(ValueError):
+        labels[0] = 3
+    path = data_copy / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(gzip.decompress(path.read_bytes()))
+    raw[8] = 12
+    path.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(data.DataError, match="0..9"):
+        data.verify(data_copy, names=data.TEST_FILES)
+    assert decoded[-1] == "t10k-labels-idx1-ubyte.gz" and len(decoded) == 3

@@ -400,6 +400,30 @@ def test_quick_check_names_the_fix_first(quick, lang):
         assert quick_fails(getattr(checks, quick), function, lang).startswith(starts[lang])
 
 
+def test_the_two_quick_train_checks_share_one_run_of_train_model():
+    """Both ask train_model for one epoch on the same examples: one call serves both (a trace and
+    a fit saved per notebook); each still fails on its own terms, and a new function runs again."""
+    calls = []
+
+    def no_history(model, images, labels, epochs=10):
+        calls.append(epochs)
+        model.fit(images, labels, epochs=epochs, verbose=0)
+
+    with pytest.raises(checks.CheckFailed, match="History"):
+        checks.quick_train_model_epochs(no_history, "en")
+    assert checks.quick_train_model_loss(no_history, "en") is None
+    assert calls == [1]
+
+    def crashes(model, images, labels, epochs=10):
+        calls.append("crash")
+        raise ValueError("no")
+
+    for quick in (checks.quick_train_model_loss, checks.quick_train_model_epochs):
+        with pytest.raises(checks.CheckFailed, match="ValueError"):
+            quick(crashes, "en")
+    assert calls == [1, "crash"]
+
+
 def _softmax_after_an_input(model):
     import keras
     return keras.Sequential([keras.Input(shape=(28, 28)), model, keras.layers.Softmax()])

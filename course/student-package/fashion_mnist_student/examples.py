@@ -26,10 +26,11 @@ def example_images(n=64, seed=0):
     return images
 
 
-def fresh_model(compiled=False):
+def fresh_model(compiled=False, eager=False):
     """A new, untrained probe model (not the lesson's): Input(28, 28) -> Flatten -> Dense(96, relu)
     -> Dense(10) logits, named PROBE_NAME (its layers too); compiled with plain SGD, sparse
-    cross-entropy on logits and accuracy, if asked."""
+    cross-entropy on logits and accuracy, if asked; ``eager`` runs it without tracing a graph (the
+    checks train it a few steps: tracing would cost more than it saves)."""
     import keras
     model = keras.Sequential([keras.Input(shape=(28, 28)),
                               keras.layers.Flatten(name=f"{PROBE_NAME}_flatten"),
@@ -37,7 +38,8 @@ def fresh_model(compiled=False):
                               keras.layers.Dense(10, name=f"{PROBE_NAME}_logits")], name=PROBE_NAME)
     if compiled:
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=PROBE_LEARNING_RATE),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
+                      run_eagerly=eager)
     return model
 
 
