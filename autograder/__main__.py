@@ -62,4 +62,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    from .quick_exit import skip_last_collection
+    skip_last_collection()
     sys.exit(main())

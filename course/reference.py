@@ -150,7 +150,7 @@ WEIGHT_SHAPES = [(784, 128), (128,), (128, 10), (10,)]
 
 
 @lru_cache(maxsize=1)
-def _scaled_test_set():
+def scaled_test_set():
     """Read, checked and scaled once per process: the grader measures one model per submission."""
     from .data import load_test_data
     test_images, test_labels = load_test_data()
@@ -172,6 +172,6 @@ def logits_from_weights(weights, images):
 
 def accuracy_of_weights(weights):
     """Accuracy on the 10,000 test images of build_model() carrying ``weights``."""
-    test_images, test_labels = _scaled_test_set()
+    test_images, test_labels = scaled_test_set()
     logits = logits_from_weights(weights, test_images)
     return float(np.mean(np.argmax(logits, axis=1) == test_labels))

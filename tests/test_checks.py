@@ -312,7 +312,7 @@ def test_numpy_forward_pass_is_the_keras_models():
     model = reference.build_model()
     assert [tuple(w.shape) for w in model.get_weights()] == reference.WEIGHT_SHAPES
     model.set_weights(_random_weights())
-    images = reference._scaled_test_set()[0][:500]
+    images = reference.scaled_test_set()[0][:500]
     keras_logits = model.predict(images, verbose=0)
     numpy_logits = reference.logits_from_weights(_random_weights(), images)
     np.testing.assert_allclose(numpy_logits, keras_logits, rtol=1e-4, atol=1e-4)
@@ -323,7 +323,7 @@ def test_forward_pass_comparison_can_fail():
     """Without the ReLU (a wrong forward pass) the comparison above would fail."""
     model = reference.build_model()
     model.set_weights(_random_weights())
-    images = reference._scaled_test_set()[0][:500]
+    images = reference.scaled_test_set()[0][:500]
     kernel1, bias1, kernel2, bias2 = _random_weights()
     linear = (images.reshape(len(images), -1) @ kernel1 + bias1) @ kernel2 + bias2
     with pytest.raises(AssertionError):

@@ -427,6 +427,7 @@ def test_python_between_fork_and_exec_hangs_the_coordinator():
 
 def test_grade_refuses_without_a_box(tmp_path, monkeypatch, capsys):
     (tmp_path / "gradebook.db").write_bytes(b"")
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
     monkeypatch.setattr(sandbox, "_bwrap", lambda: None)
     code = entry.main(["grade", "fashion_mnist_en", "--course", str(tmp_path)])
     said = capsys.readouterr().err
@@ -611,3 +612,45 @@ def test_submitted_folders_are_read_within_limits(tmp_path, monkeypatch):
     assert files == {} and reads == [] and "the submission is too large (80.0 MB in 3 files" in too_large
     monkeypatch.setattr(jobs, "MAX_SUBMISSION_BYTES", 100 * 1024 ** 2)   # the check can pass
     assert jobs.submission_files(folder, ["fashion_mnist.ipynb"])[2] == ""
+
+
+# --- what grading spends besides the notebook (issue #23's performance goal) --------------------
+
+def test_a_grading_process_ends_without_the_last_collection():
+    """quick_exit: gc.freeze runs as an exit handler once registered (and only then)."""
+    code = ("import atexit, gc, sys\nfrom autograder.quick_exit import skip_last_collection\n"
+            "if sys.argv[1] == 'on':\n    skip_last_collection(); skip_last_collection()\n"
+            "atexit._run_exitfuncs()\nprint(gc.get_freeze_count() > 0)")
+    ran = {flag: __import__("subprocess").run([sys.executable, "-c", code, flag], capture_output=True, text=True,
+                                              cwd=ROOT, timeout=60).stdout.strip() for flag in ("on", "off")}
+    assert ran == {"on": "True", "off": "False"}
+
+
+def test_the_judges_read_their_data_ahead_when_nbgrader_builds_the_pipeline(monkeypatch):
+    """JudgeProbes starts reading the training set and the scaled test set when it is made (before
+    the notebook runs); its verdicts wait for that reading, then find both read."""
+    from course import reference
+    from fashion_mnist_student import examples
+
+    from autograder.judges import JudgeProbes, read_ahead
+    monkeypatch.setattr(read_ahead, "_started", [])
+    reference.scaled_test_set.cache_clear()
+    examples._training_set.cache_clear()
+    JudgeProbes()
+    assert len(read_ahead._started) == 1
+    read_ahead.wait()
+    assert reference.scaled_test_set.cache_info().currsize == 1
+    assert examples._training_set.cache_info().currsize == 1
+    JudgeProbes()
+    assert len(read_ahead._started) == 1   # once per process
+
+
+def test_the_class_command_still_refuses_a_machine_without_a_box(tmp_path, monkeypatch):
+    """The box probe runs in a thread beside nbgrader's import; its answer still refuses (exit 2)."""
+    (tmp_path / "gradebook.db").write_bytes(b"")
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    monkeypatch.setattr(sandbox, "problem", lambda course=".": "bubblewrap (bwrap) is not installed")
+    refused = batch.grade_batch(batch.Options("a1", tmp_path))
+    assert refused.exit_code == 2 and "bwrap" in refused.refusal
+    allowed = batch.grade_batch(batch.Options("a1", tmp_path, sandboxed=False))
+    assert allowed.refusal == "" and allowed.problems

@@ -185,13 +185,23 @@ def _class_report(course, assignment):
         return None, f"the class report failed: {type(error).__name__}: {error}"
 
 
+def _machine_problem(course, options):
+    """A future of why the box cannot be built here (None when it can, or when not asked): the
+    probe runs in a thread while nbgrader is imported for the course's folders."""
+    if not options.sandboxed or options.scheduler:
+        return None  # a cluster's workers check their own machine and report per submission
+    probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="box-probe")
+    future = probe.submit(sandbox.problem, course)
+    probe.shutdown(wait=False)
+    return future
+
+
 def _refusal(course, options):
     """The reason not to grade, or ""."""
+    machine = _machine_problem(course, options)
     if not Course(course).gradebook_file.exists():
         return f"no gradebook in {course}: run `nbgrader generate_assignment {options.assignment}` first"
-    if not options.sandboxed or options.scheduler:
-        return ""  # a cluster's workers check their own machine and report per submission
-    why = sandbox.problem(course)
+    why = machine.result() if machine is not None else None
     if why:
         return (f"cannot grade safely on this machine: {why}. Student code would run with your "
                 "rights and could delete the gradebook or other students' work. Fix that, or pass "
@@ -221,7 +231,9 @@ def grade_batch(options: Options, log=sys.stderr) -> BatchResult:
     # (about 2 s of the coordinator's, on a core the kernel, at one thread, leaves free).
     workers = _Workers(options)
     try:
-        workers.start([job for job in jobs if job.student in forced or not state.may_be_done(job)])
+        fresh = [job for job in jobs if job.student in forced or not state.may_be_done(job)]
+        workers.start(fresh)
+        _read_ahead(fresh)
         recorded = _record_as_they_come(options, course, jobs, forced, state, workers, batch, log)
     finally:
         workers.close()
@@ -240,6 +252,13 @@ def grade_batch(options: Options, log=sys.stderr) -> BatchResult:
         batch.problems += [error] if error else []
     batch.rows = _rows(course, options.assignment, jobs, todo, state)
     return batch
+
+
+def _read_ahead(jobs):
+    """While the workers of ``jobs`` run: the data their replay's verdicts read (autograder/judges)."""
+    if jobs:
+        from ..judges import read_ahead
+        read_ahead.start()
 
 
 def _record_as_they_come(options, course, jobs, forced, state, workers, batch, log) -> _Recorded:

@@ -47,8 +47,8 @@ def shape(handovers, inputs, lang):
         return  # the accuracy cell says what went wrong with the model
     if not numpy_model.has_lesson_shapes(weights):
         return
-    from course.reference import _scaled_test_set
-    images, _ = _scaled_test_set()
+    from course.reference import scaled_test_set
+    images, _ = scaled_test_set()
     predicted = np.argmax(predictions, axis=1)
     # on the test images as the notebook preprocessed them: scaled, or (a part-1 mistake that
     # costs part 1) not scaled at all

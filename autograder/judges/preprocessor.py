@@ -10,6 +10,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 
 from ..handover import HANDOVER_DIR, submission_seed, written_by_student
 from ..notebook_run import notebook_language
+from . import read_ahead
 from .handover import Folder
 from .registry import ACCURACY_DEPENDS_ON, JUDGED_CELLS, judge_cell
 from .static import finding_for, forbidden_functions
@@ -57,8 +58,15 @@ def judge_notebook(nb, resources):
 
 
 class JudgeProbes(NbGraderPreprocessor):
-    """Configured after Execute (and before JudgeAccuracy) in nbgrader_config.py."""
+    """Configured after Execute (and before JudgeAccuracy) in nbgrader_config.py. nbgrader makes
+    the pipeline's preprocessors before it runs the first: the data the verdicts read is read
+    ahead while the kernel runs (read_ahead)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        read_ahead.start()
 
     def preprocess(self, nb, resources):
+        read_ahead.wait()
         judge_notebook(nb, resources)
         return nb, resources

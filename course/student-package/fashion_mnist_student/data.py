@@ -70,7 +70,7 @@ def check_file(path, kind, shape, digest, lang="en"):
         return _CHECKED[key]
     array = _checked_array(path, kind, shape, digest, lang)
     if len(_CHECKED) >= _CHECKED_MOST:
-        _CHECKED.clear()
+        del _CHECKED[next(iter(_CHECKED))]   # the oldest
     _CHECKED[key] = array
     return array
 
