@@ -25,6 +25,8 @@ CALIBRATION = PACKAGE / "calibration.json"
 # the feedback page's nbconvert template (autograder/feedback/templates/feedback_lang/, used by
 # autograder.feedback.FeedbackExporter): nbconvert looks for it under this folder
 FEEDBACK_TEMPLATES = PACKAGE / "feedback" / "templates"
+REPORT_TEMPLATES = PACKAGE / "report" / "templates"     # the class report's page (autograder/report/html.py)
+ROSTER_SAMPLE = PACKAGE / "hub" / "roster-sample.csv"   # the class server's sample roster (autograder/hub)
 
 STATE_DIR = ".grading"     # in a course: the run state and stored results (autograder/grading/state.py)
 REPORTS_DIR = "reports"    # in a course: the class reports (autograder/report)

@@ -654,3 +654,31 @@ def test_the_class_command_still_refuses_a_machine_without_a_box(tmp_path, monke
     assert refused.exit_code == 2 and "bwrap" in refused.refusal
     allowed = batch.grade_batch(batch.Options("a1", tmp_path, sandboxed=False))
     assert allowed.refusal == "" and allowed.problems
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or sandbox.ProcessCap._cgroup_root() is None,
+                    reason="process caps are cgroups only for a root grader")
+def test_caps_made_inside_a_run_end_with_the_run(monkeypatch):
+    """The kernels' caps of an nbgrader killed at the whole-notebook limit are named after the
+    run's cap and removed with it, their processes killed; a cap outside the run stays."""
+    import subprocess
+    with sandbox.ProcessCap(8) as outer:
+        monkeypatch.setenv(sandbox.CGROUP_OF, outer.cgroup.name)
+        inner = sandbox.ProcessCap(8).__enter__()        # its maker is killed: never ended
+        left = subprocess.Popen([*inner.launcher(sandbox.Limits()), "sleep", "60"])
+        for _ in range(100):
+            if (inner.cgroup / "cgroup.procs").read_text().split():
+                break
+            time.sleep(0.05)
+        monkeypatch.setenv(sandbox.CGROUP_OF, "../../escape")   # not a cap's name: ignored
+        unrelated = sandbox.ProcessCap(8).__enter__()
+        monkeypatch.delenv(sandbox.CGROUP_OF)
+        assert inner.cgroup.name.startswith(outer.cgroup.name + "-") and inner.cgroup.exists()
+        assert not unrelated.cgroup.name.startswith(outer.cgroup.name)
+    try:
+        assert not inner.cgroup.exists() and left.wait(timeout=10) == -9
+        assert unrelated.cgroup.exists()
+    finally:
+        left.kill()
+        unrelated.__exit__(None, None, None)
+    assert not unrelated.cgroup.exists()

@@ -135,7 +135,7 @@ def test_a_wheel_that_depends_on_the_book_and_test_tools_fails_the_check(tmp_pat
 
 # --- one place for paths --------------------------------------------------------------------
 
-PATH_DEFINITIONS = (re.compile(r"Path\(__file__\)[^\n]*\.parents?\b"), re.compile(r"[\"']calibration\.json[\"']"),
+PATH_DEFINITIONS = (re.compile(r"Path\(__file__\)"), re.compile(r"[\"']calibration\.json[\"']"),
                     re.compile(r"[\"']\.grading[\"']"), re.compile(r"with_name\([\"']calibration"))
 
 
@@ -159,9 +159,11 @@ def path_definitions(text):
 
 
 def test_paths_are_defined_once():
-    """The calibration file, the run state and the course root come from autograder/paths.py only."""
+    """The calibration file, the run state, the course root and every file found beside a module
+    (templates, the sample roster) come from autograder/paths.py only."""
     assert path_definitions('from pathlib import Path\nCALIBRATION = Path(__file__).with_name("calibration.json")\n')
     assert path_definitions("ROOT = Path(__file__).resolve().parents[2]\n")
+    assert path_definitions('TEMPLATES = Path(__file__).with_name("templates")\n')
     assert path_definitions('STATE = course / ".grading"\n')
     assert not path_definitions('"""calibration.json, the .grading folder"""\nx = 1  # Path(__file__).parents[1]\n')
     found = {}
@@ -192,7 +194,8 @@ print(json.dumps({"files": [m.__file__ for m in (autograder, autograder.judges, 
                   "checkout": str(paths.checkout()), "packages": paths.PACKAGES,
                   "calibration": paths.CALIBRATION.is_file(),
                   "feedback": [(paths.FEEDBACK_TEMPLATES / "feedback_lang" / name).is_file()
-                               for name in ("conf.json", "feedback_lang.html.j2")]}))"""
+                               for name in ("conf.json", "feedback_lang.html.j2")],
+                  "report": (paths.REPORT_TEMPLATES / "report.html.j2").is_file()}))"""
 
 
 def _fresh_env(where, wheel):
@@ -224,6 +227,7 @@ def test_installed_wheel_grades_a_submission_with_plain_nbgrader(wheel, tmp_path
                                      capture_output=True, text=True).stdout)
     assert all(Path(f).resolve().is_relative_to(site.resolve()) for f in said["files"]), said["files"]
     assert said["checkout"] == "None" and said["calibration"] and said["feedback"] == [True, True]
+    assert said["report"]
     assert said["packages"]["fashion_mnist_student"] == "fashion_mnist_student"
     submit(course, "ada", "fashion_mnist_en", trained_elsewhere(completed_release("en")))
     result = subprocess.run([str(python), "-m", "nbgrader", "autograde", "fashion_mnist_en"], cwd=course, env=env,

@@ -10,6 +10,7 @@ plus bind mounts: see autograder/GRADING.md.
 """
 
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -72,10 +73,35 @@ def command(argv, staging, grader, limits: "Limits", env=None):
                     box.environment(env), network=limits.network)
 
 
+# The cgroup of the run a process belongs to (set by _run in its child's environment): the caps
+# made inside that run are named after it, so the run's own end removes those a killed process
+# left behind (the kernels' caps of an nbgrader stopped at the whole-notebook limit).
+CGROUP_OF = "AUTOGRADER_CGROUP_OF"
+_CAP_NAME = re.compile(r"autograder(-[0-9a-f]{12})+")
+
+
+def _kill_members(group):
+    """SIGKILL every process in the cgroup ``group`` until it is empty (5 s at most)."""
+    for _ in range(50):
+        try:
+            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
+        except OSError:
+            return
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.1)
+
+
 @dataclass
 class ProcessCap:
     """RLIMIT_NPROC bounds an ordinary user's box; the kernel exempts root from it, so a root
-    grader puts each box in a cgroup with pids.max instead."""
+    grader puts each box in a cgroup with pids.max instead. A cap made inside a run's cap (the
+    kernels' boxes of the class command's nbgrader) is named after it, and ends with it."""
     limit: int
     cgroup: Path | None = None
     memory_cgroup: Path | None = None   # where available, for an exact peak (shared pages once)
@@ -97,7 +123,9 @@ class ProcessCap:
                     "running as root, and no writable cgroup with the pids controller to cap the "
                     "number of processes (the kernel exempts root from RLIMIT_NPROC): grade as an "
                     "ordinary user")
-            name = f"autograder-{uuid.uuid4().hex[:12]}"
+            outer = os.environ.get(CGROUP_OF, "")
+            prefix = outer if _CAP_NAME.fullmatch(outer) else "autograder"
+            name = f"{prefix}-{uuid.uuid4().hex[:12]}"
             self.cgroup = root / name
             self.cgroup.mkdir()
             (self.cgroup / "pids.max").write_text(str(self.limit))
@@ -131,27 +159,25 @@ class ProcessCap:
         return ["/bin/sh", "-c", join, _prlimit(), *rlimits, "--"]
 
     def kill_all(self):
-        if not self.cgroup:
-            return
-        for _ in range(50):
-            pids = [int(p) for p in (self.cgroup / "cgroup.procs").read_text().split()]
-            if not pids:
-                return
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            time.sleep(0.1)
+        if self.cgroup:
+            _kill_members(self.cgroup)
 
     def __exit__(self, *exc):
         self.kill_all()
         for group in (self.cgroup, self.memory_cgroup):
             if group:
-                try:
-                    group.rmdir()
-                except OSError:
-                    pass
+                # the caps made inside this one and left behind, deepest first
+                for nested in sorted(group.parent.glob(f"{group.name}-*"), key=lambda g: -len(g.name)):
+                    _kill_members(nested)
+                    _remove(nested)
+                _remove(group)
+
+
+def _remove(group):
+    try:
+        group.rmdir()
+    except OSError:
+        pass
 
 
 def _tree_rss(process):
@@ -199,6 +225,8 @@ def _run(full, staging, limits, env, stdout_path):
     import psutil
     peak = 0
     with ProcessCap(limits.processes) as cap, open(stdout_path, "wb") as out:
+        if cap.cgroup:
+            env = {**env, CGROUP_OF: cap.cgroup.name}
         process = subprocess.Popen([*cap.launcher(limits), *full], env=env, stdout=out,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=staging,
                                    start_new_session=True)

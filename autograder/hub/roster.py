@@ -12,10 +12,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..paths import ROSTER_SAMPLE
+
 USERNAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 COLUMNS = ("username", "first_name", "last_name", "email")
 MAX_STUDENTS = 2000
-SAMPLE = Path(__file__).with_name("roster-sample.csv")
+SAMPLE = ROSTER_SAMPLE
 
 
 class RosterError(ValueError):

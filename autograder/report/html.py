@@ -9,12 +9,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..paths import REPORT_TEMPLATES
 from . import figures, items
 from .data import ClassData
 from .labels import labels, status_label
 from .similarity import Pair
 
-TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATES = REPORT_TEMPLATES
 SLOWEST = 5
 
 
