@@ -43,6 +43,10 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 
+# nbconvert checks the notebook against its schema once, after the last preprocessor, instead of
+# after each (14 checks a grading run: about 0.15 s in every nbgrader process that grades).
+c.Exporter.optimistic_validation = True
+
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.preprocessors.HideHiddenTests",

@@ -682,3 +682,12 @@ def test_caps_made_inside_a_run_end_with_the_run(monkeypatch):
         left.kill()
         unrelated.__exit__(None, None, None)
     assert not unrelated.cgroup.exists()
+
+
+def test_nbconvert_checks_the_schema_once_per_pass_under_the_course_configuration():
+    """nbgrader's exporters (its passes, the replay, the feedback) take it from nbgrader_config.py."""
+    from nbconvert.exporters import NotebookExporter
+
+    from autograder.grading.gradebook import course_config
+    assert NotebookExporter(config=course_config(ROOT)).optimistic_validation
+    assert not NotebookExporter().optimistic_validation
