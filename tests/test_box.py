@@ -165,6 +165,34 @@ def test_a_dead_kernel_ends_its_box(tmp_path):
     assert not [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
 
 
+@needs_bwrap
+def test_a_kernel_found_dead_leaves_neither_its_folder_nor_its_cgroups(tmp_path):
+    """nbclient, finding the kernel dead, skips the shutdown and calls cleanup_resources only: the
+    box's private folder (the connection file, its key) and, as root, its cgroups go all the same."""
+    from autograder.box.kernel import BoxedKernelManager
+    from autograder.grading.sandbox import Limits
+
+    async def main():
+        km = BoxedKernelManager(given=str(tmp_path), kernel_name="python3", limits=Limits())
+        await km.start_kernel()
+        left = [km._grader, *(g for g in (km._cap.cgroup, km._cap.memory_cgroup) if g)]
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            kc.execute("import os; os._exit(1)")
+            for _ in range(100):
+                if not await km.is_alive():
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            kc.stop_channels()
+        assert all(path.exists() for path in left) and not await km.is_alive()
+        await km.cleanup_resources()
+        return left
+    assert [path for path in asyncio.run(main()) if path.exists()] == []
+
+
 # --- the pull ---------------------------------------------------------------------------------
 
 def _box_like(tmp_path):

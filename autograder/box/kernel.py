@@ -143,3 +143,8 @@ class BoxedKernelManager(AsyncKernelManager):
             if grader is not None:
                 shutil.rmtree(grader, ignore_errors=True)
                 self._grader = None
+
+    # jupyter_client's AsyncKernelManager binds ``cleanup_resources`` to the base class's function,
+    # so what nbclient calls when it finds the kernel dead would skip the box's own end above (its
+    # cgroups and its private folder, with the connection file, stayed behind once per dead kernel)
+    cleanup_resources = _async_cleanup_resources
