@@ -173,13 +173,15 @@ def test_the_box_gets_a_copy_without_links_or_what_nbgrader_copied_through_one(t
     (autograded / "probe_handover").mkdir()
     (autograded / "probe_handover" / "x.json").write_text("{}")
     assert execute._linked_in(submitted) == {"roster.db"}
+    import shutil
     copy = execute.box_copy(autograded, execute._linked_in(submitted))
+    unruled = execute.box_copy(autograded)
     try:
         assert sorted(str(p.relative_to(copy)) for p in copy.rglob("*")) == ["data", "data/mine.txt"]
-        assert "roster.db" in [p.name for p in execute.box_copy(autograded).iterdir()]   # without the rule
+        assert "roster.db" in [p.name for p in unruled.iterdir()]   # without the rule
     finally:
-        import shutil
         shutil.rmtree(copy)
+        shutil.rmtree(unruled)
 
 
 def test_a_cell_past_its_time_limit_is_interrupted_in_the_box(tmp_path):

@@ -691,3 +691,22 @@ def test_nbconvert_checks_the_schema_once_per_pass_under_the_course_configuratio
     from autograder.grading.gradebook import course_config
     assert NotebookExporter(config=course_config(ROOT)).optimistic_validation
     assert not NotebookExporter().optimistic_validation
+
+
+def test_nbgraders_temporary_folders_go_with_the_workers_scratch_folder(monkeypatch):
+    """The boxes' copies and private folders nbgrader makes go in the worker's scratch folder
+    (TMPDIR), so they go with it even when the whole-notebook limit killed nbgrader."""
+    from autograder.grading import worker
+    seen = {}
+
+    def killed_at_the_limit(argv, course, course_dir, limits, env, log, sandboxed):
+        tmp = Path(env["TMPDIR"])
+        (tmp / "autograder-given-left").mkdir()     # what a killed nbgrader leaves
+        seen.update(tmp=tmp, course=course)
+        return sandbox.Outcome(None, None)
+    monkeypatch.setattr(worker.sandbox, "run", killed_at_the_limit)
+    job = jobs.Job("ann", "a1", {"fashion_mnist.ipynb": b"{}"}, {"nbgrader_config.py": b""},
+                   ["fashion_mnist.ipynb"], "f1", sandbox.Limits())
+    result = worker.grade(job)
+    assert result.status == Status.TIMED_OUT
+    assert seen["tmp"].parent == seen["course"].parent and not seen["tmp"].exists()

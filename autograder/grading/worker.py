@@ -192,7 +192,11 @@ def grade(job: Job, sandboxed=True) -> Result:
         _write(course / "submitted" / job.student / job.assignment, job.submission)
         argv = [sys.executable, "-m", "autograder.grading.nbgrader_quiet", "autograde", job.assignment,
                 "--student", job.student, "--force"]
-        outcome = sandbox.run(argv, course, job.course_dir, job.limits, _environment(job.workers, sandboxed),
+        # nbgrader's temporary folders (the boxes' copies and private folders) go in the scratch
+        # folder, which goes with this block even when the whole-notebook limit killed nbgrader
+        (scratch / "tmp").mkdir()
+        environment = {**_environment(job.workers, sandboxed), "TMPDIR": str(scratch / "tmp")}
+        outcome = sandbox.run(argv, course, job.course_dir, job.limits, environment,
                               scratch / "out.log", sandboxed=False)
         log = _log_tail(scratch / "out.log")
         out = course / "autograded" / job.student / job.assignment
