@@ -109,10 +109,29 @@ def compiled(compile_model, model, lang="en"):
     return result
 
 
-def trained_history(train_model, model, images, labels, epochs, lang="en"):
+def once_per_function(memo, function, key, run):
+    """``run()``, run once for ``function`` and ``key`` while they are the last asked: cells that
+    ask the same call of the same function share it. ``memo`` holds the function, so its id
+    stays its own."""
+    full = (id(function), *key)
+    if full not in memo:
+        memo.clear()
+        memo[full] = (function, run())
+    return memo[full][1]
+
+
+def history_problem(history, lang="en"):
+    """What is wrong with what train_model returned, or None for a History."""
     import keras
+    if isinstance(history, keras.callbacks.History):
+        return None
+    return say("train_history", lang, kind=_kind(history))
+
+
+def trained_history(train_model, model, images, labels, epochs, lang="en"):
     history = call(train_model, model, images, labels, epochs=epochs, name="train_model", lang=lang)
-    assert isinstance(history, keras.callbacks.History), say("train_history", lang, kind=_kind(history))
+    problem = history_problem(history, lang)
+    assert problem is None, problem
     return history
 
 
@@ -241,34 +260,29 @@ _trained_once = {}  # the two quick train checks train the same way: one run ser
 
 
 def _quick_training(train_model, lang):
-    """(what train_model returned, its failure or None) for one epoch on the checks' examples,
-    run once per function: the two quick train checks ask the same call."""
-    key = (id(train_model), lang)
-    if key not in _trained_once:
+    """(what train_model returned, its failure or None) for one epoch on the checks' examples:
+    the two quick train checks ask the same call."""
+    def run():
         images, labels = example_data(256)
         try:
-            outcome = (call(train_model, fresh_model(compiled=True, eager=True), images, labels, epochs=1,
-                            name="train_model", lang=lang), None)
+            return call(train_model, fresh_model(compiled=True, eager=True), images, labels, epochs=1,
+                        name="train_model", lang=lang), None
         except AssertionError as failure:
-            outcome = (None, failure)
-        _trained_once.clear()
-        _trained_once[key] = (train_model, outcome)  # holds the function: its id stays its own
-    return _trained_once[key][1]
+            return None, failure
+    return once_per_function(_trained_once, train_model, (lang,), run)
 
 
 def quick_train_model_epochs(train_model, lang="en"):
-    import keras
     history, failure = _quick_training(train_model, lang)
-    if failure is not None:
-        raise CheckFailed(str(failure)) from None
-    if not isinstance(history, keras.callbacks.History):
-        raise CheckFailed(say("train_history", lang, kind=_kind(history)))
+    problem = str(failure) if failure is not None else history_problem(history, lang)
+    if problem is not None:
+        raise CheckFailed(problem)
 
 
 def quick_train_model_loss(train_model, lang="en"):
     _, failure = _quick_training(train_model, lang)
     if failure is not None:
-        raise CheckFailed(str(failure)) from None
+        raise CheckFailed(str(failure))
 
 
 def quick_make_probability_model(make_probability_model, lang="en"):

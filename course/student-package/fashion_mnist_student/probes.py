@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .cells import BY_PROBE
-from .checks import built, compiled, model_names, preprocessed, trained_history
+from .checks import built, compiled, model_names, once_per_function, preprocessed, trained_history
 from .examples import fresh_model, training_images
 from .guard import call
 from .messages import say
@@ -146,11 +146,8 @@ _compiled_once = {}  # the three compile cells probe the same function: train it
 
 
 def _compile_probe(grade_id, compile_model, lang):
-    key = (id(compile_model), _settings["seed"], lang)
-    if key not in _compiled_once:
-        _compiled_once.clear()
-        _compiled_once[key] = (compile_model, _compile_run(compile_model, lang))  # holds the id
-    data, arrays = _compiled_once[key][1]
+    data, arrays = once_per_function(_compiled_once, compile_model, (_settings["seed"], lang),
+                                     lambda: _compile_run(compile_model, lang))
     hand_over(grade_id, lang=lang, data=data, **arrays)
 
 
