@@ -27,6 +27,11 @@ c.Execute.interrupt_on_timeout = True  # GradingExecute is an Execute: these hol
 # Where bubblewrap cannot build it, autograde refuses. For trusted code only:
 # c.GradingExecute.unsafe_no_box = True     (or AUTOGRADER_UNSAFE_NO_BOX=1)
 
+# Each submission's kernel is started in its box before nbgrader copies and sanitizes the
+# submission, so the kernel imports TensorFlow meanwhile (autograder/box/ahead.py; GradingExecute
+# takes it only if it was started with its own settings).
+c.Autograde.pre_convert_hook = "autograder.box.ahead.pre_convert_hook"
+
 # Every verdict is taken here, in nbgrader's own process, after the student's code ran: the hidden
 # lines of a test cell only call the student's function and hand over what it returned
 # (fashion_mnist_student.probes). GradingExecute runs the notebook (a dead kernel costs only its

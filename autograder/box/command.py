@@ -29,6 +29,7 @@ SOCKETS = "/tmp/.box"               # the kernel binds its IPC sockets here
 IPC_PREFIX = f"{SOCKETS}/kernel"    # ...as kernel-<port>
 GRADER = "/box"                     # the grader's private folder (connection file, passwd), read-only
 CONNECTION = f"{GRADER}/connection.json"
+STARTUP_NAME = "startup.py"         # in GRADER: what a kernel started ahead runs as it starts
 KERAS_HOME = f"{INSIDE_TMP}/keras"  # writable, with the data set's folder read-only inside it
 ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime", "/etc/fonts")
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")

@@ -43,6 +43,8 @@ class BoxedKernelManager(AsyncKernelManager):
     given = Unicode("", help="host folder the kernel gets a copy of, as its working folder")
     limits = Any(None, help="autograder.grading.sandbox.Limits (memory, disk, processes, files)")
     kernel_env = Dict(help="extra environment of the kernel (thread pools)")
+    startup_code = Unicode("", help="Python the kernel runs as it starts, before it answers any "
+                                    "request (a kernel started ahead: the training seed's preamble)")
     label = Unicode("", help="set as AUTOGRADER_BOX_OF in bwrap's own environment (not the kernel's: "
                              "--clearenv), so the grader's tests can tell whose box a process is")
 
@@ -72,6 +74,9 @@ class BoxedKernelManager(AsyncKernelManager):
         _, kw = await super()._async_pre_start_kernel(**kw)
         self.kernel_spec.interrupt_mode = "message"   # a signal would stop at bwrap
         kernel = [command.interpreter_path(), "-m", "ipykernel_launcher", "-f", command.CONNECTION]
+        if self.startup_code:   # in the grader's private folder, read-only in the box
+            (self._grader / command.STARTUP_NAME).write_text(self.startup_code, encoding="utf-8")
+            kernel.append(f"--IPKernelApp.exec_files={command.GRADER}/{command.STARTUP_NAME}")
         argv = command.argv(bwrap, view.current(), given, self._grader, command.data_dir(), limits.disk_gb,
                             kernel, command.environment(self.kernel_env), network=limits.network)
         return [*self._cap.launcher(limits), *argv], kw

@@ -32,6 +32,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Integer, default
 
 from ..box import KERNEL_DIED, NOT_RUN, UNSAFE_NO_BOX  # noqa: F401 (defined where nbgrader is not imported)
+from ..box import ahead
 from ..handover import PROBE_FOLDER, submission_seed
 from ..messages import say
 from ..notebook_run import notebook_language
@@ -40,9 +41,6 @@ from ..recheck import RECHECK_FOLDER, after_notebook
 from ..seeding import kernel_preamble
 
 PROCESS_CAP_SIGNS = ("Resource temporarily unavailable", "BlockingIOError", "can't start new thread")
-# the grader's environment variables a boxed kernel gets: the sizes of its thread pools
-KERNEL_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
-              "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class BoxUnavailable(RuntimeError):
@@ -68,10 +66,11 @@ def _linked_in(folder):
     return linked
 
 
-def box_copy(folder, leave_out=()):
+def box_copy(folder, leave_out=(), into=None):
     """A private copy of ``folder``'s regular files for the box (no link, nothing in ``leave_out``,
-    no hand-over or re-check folder): what the kernel gets as its working folder."""
-    staging = Path(tempfile.mkdtemp(prefix="autograder-given-"))
+    no hand-over or re-check folder): what the kernel gets as its working folder. In ``into`` (an
+    empty private folder: a kernel started ahead shows it already), or in a new one."""
+    staging = Path(into) if into is not None else Path(tempfile.mkdtemp(prefix="autograder-given-"))
     for root, dirs, files in os.walk(folder):
         relative = Path(root).relative_to(folder)
         dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink()
@@ -115,6 +114,9 @@ class GradingExecute(Execute):
     box_limits = Dict(help="the box's limits (autograder.grading.sandbox.Limits fields); "
                            "the class command sets the job's").tag(config=True)
 
+    _ahead = None      # a kernel started ahead (autograder/box/ahead.py), until nbclient takes it
+    _copy_in = False   # that kernel has yet to copy the notebook's folder to its work folder
+
     @default("shutdown_kernel")
     def _immediate_shutdown(self):
         # nbclient's default lets the kernel end itself, which with TensorFlow loaded takes about
@@ -133,11 +135,14 @@ class GradingExecute(Execute):
     def create_kernel_manager(self):
         if not self.boxed:
             return super().create_kernel_manager()
+        if self._ahead is not None:   # running already (nbclient starts none): its folder comes first
+            self.km, self._ahead, self._copy_in = self._ahead.km, None, True
+            return self.km
         from ..box.kernel import BoxedKernelManager
         self.km = BoxedKernelManager(
             given=str(self._given), kernel_name="python3", limits=self._limits(), config=self.config,
             label=f"{os.environ.get('AUTOGRADER_PARENT', os.getpid())}:{self._folder}",
-            kernel_env={name: os.environ[name] for name in KERNEL_ENV if name in os.environ})
+            kernel_env=ahead.kernel_env())
         return self.km
 
     def _run_silently(self, code):
@@ -150,6 +155,9 @@ class GradingExecute(Execute):
         """The kernel's set-up, then the cells above ``upto`` that rebuild its state."""
         info = self.wait_for_reply(self.kc.kernel_info())
         self.nb.metadata["language_info"] = info["content"]["language_info"]
+        if self._copy_in:
+            self._copy_in = False
+            self._run_silently(ahead.COPY_IN)
         self._run_silently(self._preamble)
         for index in range(upto):
             cell = self.nb.cells[index]
@@ -220,10 +228,20 @@ class GradingExecute(Execute):
         self._folder = folder
         _remove(folder / PROBE_FOLDER)
         _remove(folder / RECHECK_FOLDER)
-        self._given = box_copy(folder, self._submitted_links(resources)) if self.boxed else folder
+        self._ahead, self._copy_in = None, False
+        if self.boxed:
+            self._ahead = ahead.take(resources.get("nbgrader", {}).get("assignment", ""), self._limits())
+            self._given = box_copy(folder, self._submitted_links(resources),
+                                   into=self._ahead.given if self._ahead else None)
+        else:
+            ahead.discard()
+            self._given = folder
         try:
             return self._preprocess(nb, resources, km, folder)
         finally:
+            if self._ahead is not None:   # taken but never started on (an error before the kernel)
+                ahead.end(self._ahead)
+                self._ahead = None
             if self._given != folder:
                 shutil.rmtree(self._given, ignore_errors=True)
 

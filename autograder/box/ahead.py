@@ -1,0 +1,169 @@
+"""A kernel started ahead: its box and its import of TensorFlow overlap the grader's own start.
+
+Before the first cell, a grading process spends seconds on work that does not need the kernel
+(the class command's nbgrader imports nbgrader, reads its configuration, copies and sanitizes
+the submission) and the kernel then spends seconds importing TensorFlow. On two cores they can
+overlap: ``start`` starts the box and its kernel at once, with an empty folder as the box's
+``/tmp/given``, and the kernel runs the training seed's preamble (which imports TensorFlow) as
+it starts (IPython's ``exec_files``), before it answers any request; ``start`` does not wait
+for it. GradingExecute, once it knows the notebook, ``take``\\ s the kernel when it was
+started for the same assignment, limits and thread pools, fills that folder with the notebook's
+folder (a bind mount: the box sees it at once) and, as its first code in the kernel, copies it
+to ``/tmp/work``. Nothing of the submission's code has run by then: the kernel ran only the
+grader's preamble. A kernel that does not match, or is never taken, is ended (``discard``, and at
+the latest when the process exits); every restart and the re-check start cold, as before.
+
+One kernel per thread at most (the formgrader could grade in more than one).
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import UNSAFE_NO_BOX
+from .command import GIVEN, WORK
+
+# the grader's environment variables a boxed kernel gets: the sizes of its thread pools
+KERNEL_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+              "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# run in a kernel started ahead before anything else: the notebook's folder, now in GIVEN, to WORK
+COPY_IN = (f"import shutil as _autograder_shutil\n"
+           f"_autograder_shutil.copytree({GIVEN!r}, {WORK!r}, symlinks=True, dirs_exist_ok=True)\n"
+           f"del _autograder_shutil\n")
+
+_slot = threading.local()
+
+
+def kernel_env():
+    """The thread pools' sizes of this process's environment, for the kernel."""
+    return {name: os.environ[name] for name in KERNEL_ENV if name in os.environ}
+
+
+@dataclass
+class Ahead:
+    """A boxed kernel started before its notebook was known, and what it was started for."""
+    assignment: str
+    limits: object
+    threads: dict
+    given: Path                  # the host folder the box shows at GIVEN (empty until taken)
+    km: object                   # the BoxedKernelManager, its kernel running
+
+    def matches(self, assignment, limits, threads):
+        return (self.assignment, self.limits, self.threads) == (assignment, limits, threads)
+
+
+def boxed_here(unsafe_no_box=False):
+    return not (unsafe_no_box or os.environ.get(UNSAFE_NO_BOX) == "1")
+
+
+def start(assignment, limits, preamble, label=""):
+    """Start a boxed kernel for ``assignment`` now and send it ``preamble``; the Ahead. Where no
+    box can be built it raises, as BoxedKernelManager does (GradingExecute, which checks the
+    machine first, then refuses with the reason): the machine's check is not repeated here, it
+    runs in nbgrader while the kernel starts."""
+    from jupyter_core.utils import run_sync
+
+    from .kernel import BoxedKernelManager
+
+    held = getattr(_slot, "ahead", None)
+    if held is not None and held.matches(assignment, limits, kernel_env()) and _alive(held):
+        return held   # started before nbgrader by nbgrader_quiet, asked again by the hook
+    discard()
+    given = Path(tempfile.mkdtemp(prefix="autograder-given-"))   # 0700, the grader's
+    threads = kernel_env()
+    km = BoxedKernelManager(given=str(given), kernel_name="python3", limits=limits,
+                            kernel_env=threads, label=label, startup_code=preamble)
+    try:
+        run_sync(km.start_kernel)()   # back once its sockets are there; the preamble runs on
+    except Exception:
+        _end(km, given)
+        raise
+    _slot.ahead = Ahead(assignment, limits, threads, given, km)
+    return _slot.ahead
+
+
+def take(assignment, limits):
+    """The kernel started ahead for ``assignment`` with ``limits`` and this process's thread
+    pools, handed over (and no longer held here); None when there is none or it does not match
+    (then it is ended)."""
+    ahead = getattr(_slot, "ahead", None)
+    _slot.ahead = None
+    if ahead is None:
+        return None
+    if not (_alive(ahead) and ahead.matches(assignment, limits, kernel_env())):
+        end(ahead)
+        return None
+    return ahead
+
+
+def _alive(ahead):
+    return ahead.km.provisioner is not None and ahead.km.provisioner.process.poll() is None
+
+
+def discard():
+    """End the kernel started ahead in this thread, if any."""
+    ahead = getattr(_slot, "ahead", None)
+    _slot.ahead = None
+    if ahead is not None:
+        end(ahead)
+
+
+def end(ahead):
+    """End a kernel started ahead: its box, its folder."""
+    _end(ahead.km, ahead.given)
+
+
+def _end(km, given):
+    from jupyter_core.utils import run_sync
+    try:
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)   # kills the box, waits for it, then its cleanup
+    finally:
+        try:
+            run_sync(km.cleanup_resources)()   # its cgroups and its folder (nothing left: nothing done)
+        finally:
+            shutil.rmtree(given, ignore_errors=True)
+
+
+def start_for_nbgrader(argv, course="."):
+    """For ``autograde <assignment> ...`` with a box, start its kernel ahead, with the settings
+    the course's nbgrader_config.py (in ``course``) gives GradingExecute. The class command's
+    nbgrader (autograder.grading.nbgrader_quiet) calls it before it imports nbgrader; plain
+    nbgrader through ``pre_convert_hook``. Anything unexpected: no kernel ahead (GradingExecute
+    starts one as usual). Whatever was read here, GradingExecute takes the kernel only when it
+    matches its own settings."""
+    if len(argv) < 2 or argv[0] != "autograde" or argv[1].startswith("-"):
+        return None
+    config_file = Path(course) / "nbgrader_config.py"
+    if not config_file.is_file():
+        return None
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from ..grading.sandbox import Limits
+    from ..seeding import kernel_preamble
+    try:
+        config = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
+        settings = config.get("GradingExecute", {})
+        if not boxed_here(settings.get("unsafe_no_box", False)):
+            return None
+        limits = Limits(**settings.get("box_limits", {}))
+        label = f"{os.environ.get('AUTOGRADER_PARENT', os.getpid())}:ahead:{argv[1]}"
+        return start(argv[1], limits, kernel_preamble(argv[1]), label)
+    except Exception:  # noqa: BLE001 (nbgrader reads the configuration and says what is wrong)
+        discard()
+        return None
+
+
+
+def pre_convert_hook(assignment=None, student=None, notebooks=None, **_):
+    """nbgrader's ``Autograde.pre_convert_hook`` (nbgrader_config.py): called for each submission
+    before nbgrader copies and sanitizes it, it starts that submission's kernel ahead."""
+    if assignment:
+        start_for_nbgrader(["autograde", str(assignment)])
+
+
+atexit.register(discard)

@@ -1,0 +1,109 @@
+"""A kernel started ahead (autograder/box/ahead.py): its box and its preamble start before the
+notebook is known, GradingExecute takes it only when it was started with its own settings, the
+notebook's folder reaches it before any of the notebook's code runs, and a kernel not taken
+leaves nothing behind. Real boxed kernels (plain Python: the preambles here import nothing)."""
+
+import shutil
+from pathlib import Path
+
+import psutil
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from autograder.box import ahead
+from autograder.grading.sandbox import Limits
+from autograder.preprocessors import execute
+from autograder.preprocessors.execute import KERNEL_DIED, GradingExecute
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+MARK = "import os\nos.environ['STARTED_AHEAD'] = 'yes'\n"   # a preamble the cells can see
+SEEN = "import os\nprint(os.environ.get('STARTED_AHEAD', 'no'), os.getcwd(), sorted(os.listdir('.')))"
+
+
+@pytest.fixture(autouse=True)
+def _no_training_seed(monkeypatch):
+    monkeypatch.setattr(execute, "kernel_preamble", lambda assignment: "")
+    yield
+    ahead.discard()
+
+
+def _grade(nb, folder, assignment="a", **config):
+    resources = {"metadata": {"path": str(folder)}, "nbgrader": {"student": "s", "assignment": assignment}}
+    GradingExecute(timeout=60, **config).preprocess(nb, resources)
+    return nb
+
+
+def _parts(started):
+    """What a kernel started ahead holds on the machine: its box's process, its folders, its cgroups."""
+    km = started.km
+    return (km.provisioner.process.pid, [started.given, km._grader],
+            [g for g in (km._cap.cgroup, km._cap.memory_cgroup) if g])
+
+
+def _gone(parts):
+    pid, folders, cgroups = parts
+    return not psutil.pid_exists(pid) and not any(Path(p).exists() for p in [*folders, *cgroups])
+
+
+def test_a_matching_kernel_is_taken_and_gets_the_folder_before_the_first_cell(tmp_path):
+    (tmp_path / "given.txt").write_text("the student's")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "data.txt").write_text("more")
+    started = ahead.start("a", Limits(), MARK, label="test:ahead")
+    parts = _parts(started)
+    nb = _grade(new_notebook(cells=[
+        new_code_cell('LANG = "en"\n' + SEEN + "\nprint(open('sub/data.txt').read())"),
+        new_code_cell("import os\nos._exit(1)"),
+        new_code_cell(SEEN)]), tmp_path)
+    assert nb.cells[0].outputs[0]["text"] == "yes /tmp/work ['given.txt', 'sub']\nmore\n"
+    # the kernel that died is not started ahead again: a fresh box, with the same folder
+    assert [o.get("ename") for o in nb.cells[1].outputs] == [KERNEL_DIED]
+    assert nb.cells[2].outputs[0]["text"] == "no /tmp/work ['given.txt', 'sub']\n"
+    assert _gone(parts)
+    assert getattr(ahead._slot, "ahead", None) is None
+
+
+def test_a_kernel_started_for_other_settings_is_ended_not_used(tmp_path):
+    """Whatever started it, a kernel is used only when it was started for the same assignment
+    (its training seed) and the same limits, and never where the kernel runs without a box."""
+    for asked in (("b", Limits()), ("a", Limits(memory_gb=3))):
+        parts = _parts(ahead.start("a", Limits(), MARK, label="test:ahead"))
+        assert ahead.take(*asked) is None
+        assert _gone(parts), asked
+    parts = _parts(ahead.start("a", Limits(), MARK, label="test:ahead"))
+    nb = _grade(new_notebook(cells=[new_code_cell(SEEN)]), tmp_path, unsafe_no_box=True)
+    assert nb.cells[0].outputs[0]["text"].startswith("no ") and _gone(parts)
+    # the same kernel, asked with its own settings, is taken
+    started = ahead.start("a", Limits(), MARK, label="test:ahead")
+    assert ahead.take("a", Limits()) is started
+    ahead.end(started)
+
+
+def test_a_kernel_never_taken_leaves_nothing(tmp_path):
+    started = ahead.start("a", Limits(), MARK, label="test:ahead")
+    parts = _parts(started)
+    assert ahead.start("a", Limits(), MARK) is started          # asked again (the hook): the same
+    assert psutil.pid_exists(parts[0]) and all(Path(p).exists() for p in [*parts[1], *parts[2]])
+    assert sorted(p.name for p in started.given.iterdir()) == []   # nothing of any submission yet
+    ahead.discard()
+    assert _gone(parts)
+
+
+def test_the_class_commands_nbgrader_reads_the_courses_settings(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.GradingExecute.box_limits = {'memory_gb': 3.0, 'processes': 300}\n")
+    assert ahead.start_for_nbgrader(["db", "student", "list"], tmp_path) is None
+    assert ahead.start_for_nbgrader(["autograde", "--force"], tmp_path) is None
+    started = ahead.start_for_nbgrader(["autograde", "ps1", "--student", "s"], tmp_path)
+    parts = _parts(started)
+    try:
+        assert started.assignment == "ps1" and started.limits == Limits(memory_gb=3.0, processes=300)
+    finally:
+        ahead.discard()
+    assert _gone(parts)
+    with open(tmp_path / "nbgrader_config.py", "a") as config:
+        config.write("c.GradingExecute.unsafe_no_box = True\n")
+    assert ahead.start_for_nbgrader(["autograde", "ps1"], tmp_path) is None
+    (tmp_path / "nbgrader_config.py").write_text("this is not Python\n")
+    assert ahead.start_for_nbgrader(["autograde", "ps1"], tmp_path) is None   # nbgrader will say why
+
