@@ -190,7 +190,7 @@ def test_a_cell_past_its_time_limit_is_interrupted_in_the_box(tmp_path):
     nb = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell("import time\ntime.sleep(120)"),
                              _grade("print(x + 1)", "after")])
     resources = {"metadata": {"path": str(tmp_path)}, "nbgrader": {"student": "s", "assignment": "a"}}
-    GradingExecute(timeout=5, interrupt_on_timeout=True).preprocess(nb, resources)
+    GradingExecute(timeout=3, interrupt_on_timeout=True).preprocess(nb, resources)
     assert "KeyboardInterrupt" in _errors(nb.cells[1])
     assert nb.cells[2].outputs[0]["text"] == "2\n"
 
