@@ -193,6 +193,31 @@ def test_a_kernel_found_dead_leaves_neither_its_folder_nor_its_cgroups(tmp_path)
     assert [path for path in asyncio.run(main()) if path.exists()] == []
 
 
+@needs_bwrap
+def test_a_box_ends_itself_when_its_grader_is_gone(tmp_path):
+    """bwrap binds the box's first process to the grader's life only once the box is built: a
+    grader killed meanwhile left the box running (a test of the class command found one). The box
+    watches a pipe only the grader holds open and ends itself when it closes; here the grader
+    closes it by hand, alive, and the kernel and its box end."""
+    import psutil
+    from autograder.box.kernel import BoxedKernelManager
+    from autograder.grading.sandbox import Limits
+
+    async def main():
+        km = BoxedKernelManager(given=str(tmp_path), kernel_name="python3", limits=Limits())
+        await km.start_kernel()
+        try:
+            family = [psutil.Process(km._box_pid), *psutil.Process(km._box_pid).children(recursive=True)]
+            assert any("ipykernel_launcher" in " ".join(p.cmdline()) for p in family)
+            os.close(km._lifeline)
+            km._lifeline = None
+            _, alive = psutil.wait_procs(family, timeout=15)
+            return alive
+        finally:
+            await km.shutdown_kernel(now=True)
+    assert asyncio.run(main()) == []
+
+
 # --- the pull ---------------------------------------------------------------------------------
 
 def _box_like(tmp_path):

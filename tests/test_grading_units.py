@@ -4,6 +4,7 @@ replay and accuracy preprocessors, and the box itself with each attack planted i
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -330,6 +331,52 @@ def test_box_caps_processes(tmp_path):
     assert "fork" in said.lower() or "resource" in said.lower(), said
 
 
+ORPHAN = """
+import json, os, subprocess, sys
+from autograder.grading.sandbox import Limits, ProcessCap
+cap = ProcessCap(64).__enter__()
+launcher = cap.launcher(Limits())
+if sys.argv[1] == "--old":   # the launcher before: a shell that execs prlimit, nothing else
+    launcher = ["/bin/sh", "-c", 'exec "$0" "$@"', launcher[launcher.index("/bin/sh") + 3], "--"]
+child = subprocess.Popen([*launcher, *sys.argv[2:]], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(json.dumps([child.pid, [str(g) for g in (cap.cgroup, cap.memory_cgroup) if g]]), flush=True)
+os._exit(0)   # gone while the child's launcher is still on its way to the box
+"""
+
+
+def _orphans(argv):
+    """The process a launcher started whose grader died right after Popen, if still alive 1 s later
+    (it is killed, its cgroups removed)."""
+    import json
+    import psutil
+    out = subprocess.run([sys.executable, "-c", ORPHAN, *argv], capture_output=True, text=True, check=True)
+    pid, cgroups = json.loads(out.stdout)
+    time.sleep(1)
+    try:
+        alive = psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        alive = False
+    if alive:
+        sandbox.kill_tree(pid)
+    for group in cgroups:
+        for _ in range(50):
+            try:
+                Path(group).rmdir()
+                break
+            except OSError:
+                time.sleep(0.1)
+    return alive
+
+
+def test_a_box_whose_grader_dies_as_it_starts_does_not_outlive_it(monkeypatch):
+    """Killed in the instant after it started a box (as a test of the class command once did),
+    the grader left that box running: bwrap's --die-with-parent comes too late when the grader is
+    already gone. The launcher asks for the signal first thing and checks its parent is still there."""
+    assert not _orphans(["--new", "sleep", "30"])
+    # the same with the launcher before (no setpriv, no check of the parent): the sleep outlives it
+    assert _orphans(["--old", "sleep", "30"])
+
+
 @needs_bwrap
 def test_box_caps_disk_and_wall_clock(tmp_path):
     _, said = _in_box(tmp_path, "for i in 1 2 3 4 5 6 7 8; do dd if=/dev/zero of=/tmp/f$i bs=1M count=10; done 2>&1 "
@@ -373,7 +420,8 @@ def test_no_python_runs_between_fork_and_exec(tmp_path, monkeypatch):
     with pytest.raises(Stop):
         sandbox.run(["true"], tmp_path, str(tmp_path), sandbox.Limits(), {}, tmp_path / "out", sandboxed=False)
     assert seen.get("preexec_fn") is None and seen["start_new_session"] is True
-    assert seen["argv"][0] == "/bin/sh" and "--nproc=512" in seen["argv"]
+    assert seen["argv"][:5] == [sandbox._setpriv(), "--pdeathsig", "KILL", "--", "/bin/sh"]
+    assert "--nproc=512" in seen["argv"]
 
 
 # A worker thread starts boxes while the coordinator's main thread multiplies matrices (the
@@ -512,6 +560,30 @@ def _gradebook_contents(course):
                 for s in gb.assignment_submissions("a1") for n in s.notebooks for g in n.grades} | \
                {(s.student_id, c.name): c.auto_comment
                 for s in gb.assignment_submissions("a1") for n in s.notebooks for c in n.comments}
+
+
+def test_the_replay_starts_no_kernel_ahead(tmp_path, monkeypatch):
+    """The course's nbgrader_config.py has nbgrader start each submission's kernel ahead
+    (pre_convert_hook); the coordinator's replay runs nbgrader's converter too, but executes
+    nothing: a kernel started there (and, when the coordinator was killed, left running; a test of
+    the class command found one) would only cost CPU."""
+    from autograder.box import ahead
+    from autograder.grading import gradebook
+    hook = ahead.pre_convert_hook
+    assert gradebook.AHEAD_HOOK == f"{hook.__module__}.{hook.__qualname__}"
+    assert gradebook.course_config(ROOT).Autograde.pre_convert_hook == gradebook.AHEAD_HOOK
+    started = []
+    monkeypatch.setattr(ahead, "start_for_nbgrader", lambda argv, course=".": started.append(argv))
+    course = _tiny_course(tmp_path / "course")
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(f"c.Autograde.pre_convert_hook = {gradebook.AHEAD_HOOK!r}\n")
+    state = _tiny_submissions(course)
+    gradebook.record(course, "a1", ["ann"], state)
+    assert started == [] and gradebook.scores(course, "a1")["ann"] == (2.0 + 1.0, 3.0)
+    # without the rule the hook runs in the replay
+    monkeypatch.setattr(gradebook, "AHEAD_HOOK", "something else")
+    gradebook.record(course, "a1", ["bob"], state)
+    assert started == [["autograde", "a1"]]
 
 
 def test_writer_records_what_nbgraders_own_pipeline_records(tmp_path):

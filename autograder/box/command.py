@@ -108,8 +108,13 @@ def environment(threads_env=None):
     return env
 
 
-def argv(bwrap, view: View, given, grader, data, disk_gb, kernel_args, env, network=False):
-    """The bwrap command line: ``kernel_args`` run in /tmp/work, a copy of ``given``."""
+def argv(bwrap, view: View, given, grader, data, disk_gb, kernel_args, env, network=False, lifeline=None):
+    """The bwrap command line: ``kernel_args`` run in /tmp/work, a copy of ``given``.
+
+    ``lifeline``: the read end (an inherited fd) of a pipe whose write end only the grader holds.
+    A shell in the box waits on it and, at its end (the grader died), kills everything in the box:
+    bwrap binds its box's first process to the grader's life only once it has built the box, and a
+    grader killed while it did so left the box running."""
     args = [bwrap, "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--disable-userns", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL", "--clearenv"]
@@ -129,7 +134,9 @@ def argv(bwrap, view: View, given, grader, data, disk_gb, kernel_args, env, netw
     args += ["--remount-ro", "/"]
     for name, value in env.items():
         args += ["--setenv", name, value]
-    start = (f"mkdir -p {WORK} {HOME} {SOCKETS} && cp -a {GIVEN}/. {WORK}/ 2>/dev/null; "
+    watch = (f"(exec 0</proc/self/fd/{int(lifeline)} || exit; read _; kill -KILL -1) 2>/dev/null & "
+             if lifeline is not None else "")
+    start = (f"{watch}mkdir -p {WORK} {HOME} {SOCKETS} && cp -a {GIVEN}/. {WORK}/ 2>/dev/null; "
              f'cd {WORK} && exec "$@"')
     return [*args, "--chdir", INSIDE_TMP, "--", "/bin/sh", "-c", start, "box", *kernel_args]
 

@@ -68,17 +68,21 @@ class BoxedKernelManager(AsyncKernelManager):
         self.connection_file = str(self._grader / "connection.json")
         self.transport, self.ip = "ipc", command.IPC_PREFIX
         self._box_pid = None
+        # the box's lifeline (command.argv): the box gets the read end, only this process the write end
+        self._lifeline_in, self._lifeline = os.pipe()
         self._cap = ProcessCap(limits.processes).__enter__()
         kw["cwd"] = str(self._grader)
         kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "AUTOGRADER_BOX_OF": self.label}
         _, kw = await super()._async_pre_start_kernel(**kw)
+        kw["pass_fds"] = (self._lifeline_in,)   # jupyter_client hands its keywords to Popen
         self.kernel_spec.interrupt_mode = "message"   # a signal would stop at bwrap
         kernel = [command.interpreter_path(), "-m", "ipykernel_launcher", "-f", command.CONNECTION]
         if self.startup_code:   # in the grader's private folder, read-only in the box
             (self._grader / command.STARTUP_NAME).write_text(self.startup_code, encoding="utf-8")
             kernel.append(f"--IPKernelApp.exec_files={command.GRADER}/{command.STARTUP_NAME}")
         argv = command.argv(bwrap, view.current(), given, self._grader, command.data_dir(), limits.disk_gb,
-                            kernel, command.environment(self.kernel_env), network=limits.network)
+                            kernel, command.environment(self.kernel_env), network=limits.network,
+                            lifeline=self._lifeline_in)
         return [*self._cap.launcher(limits), *argv], kw
 
     def _find_box_pid(self):
@@ -95,7 +99,10 @@ class BoxedKernelManager(AsyncKernelManager):
         return f"/proc/{self._box_pid}/root" if self._box_pid else None
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
-        await super()._async_launch_kernel(kernel_cmd, **kw)
+        try:
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+        finally:
+            _close(self, "_lifeline_in")   # the box has its own copy
         names = [f"{command.IPC_PREFIX}-{port}" for port in
                  (self.shell_port, self.iopub_port, self.stdin_port, self.hb_port, self.control_port)]
         loop = asyncio.get_running_loop()
@@ -140,6 +147,8 @@ class BoxedKernelManager(AsyncKernelManager):
         try:
             await super()._async_cleanup_resources(restart=restart)
         finally:
+            _close(self, "_lifeline_in")
+            _close(self, "_lifeline")   # after the kill: a box still running would end itself
             cap = getattr(self, "_cap", None)
             if cap is not None:
                 cap.__exit__(None, None, None)
@@ -153,3 +162,13 @@ class BoxedKernelManager(AsyncKernelManager):
     # so what nbclient calls when it finds the kernel dead would skip the box's own end above (its
     # cgroups and its private folder, with the connection file, stayed behind once per dead kernel)
     cleanup_resources = _async_cleanup_resources
+
+
+def _close(manager, name):
+    fd = getattr(manager, name, None)
+    if fd is not None:
+        setattr(manager, name, None)
+        try:
+            os.close(fd)
+        except OSError:
+            pass

@@ -24,6 +24,9 @@ def _name(preprocessor):
     return preprocessor if isinstance(preprocessor, str) else f"{preprocessor.__module__}.{preprocessor.__name__}"
 
 
+AHEAD_HOOK = "autograder.box.ahead.pre_convert_hook"   # nbgrader_config.py's (autograder/box/ahead.py)
+
+
 def replay_preprocessors(config):
     """The course's autograde pipeline with the execution replayed (the verdicts that are taken
     after execution, such as the accuracy, are taken here again, in this process)."""
@@ -183,6 +186,8 @@ class Writer:
         config.CourseDirectory.root = str(course)
         config.Autograde.autograde_preprocessors = replay_preprocessors(config)
         config.ReplayExecution.results_dir = str(state.results_dir)
+        if _name(config.Autograde.get("pre_convert_hook") or "") == AHEAD_HOOK:
+            config.Autograde.pre_convert_hook = None   # the replay starts no kernel, ahead or not
         self.api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
         self.database = _sqlite_path(self.api.coursedir.db_url, self.course)
         self._patched, self._engines, self._journal = [], {}, None

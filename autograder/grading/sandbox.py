@@ -63,6 +63,11 @@ def _prlimit():
     return shutil.which("prlimit") or "prlimit"
 
 
+def _setpriv():
+    """util-linux's setpriv (the same package as prlimit), or a name Popen will report as missing."""
+    return shutil.which("setpriv") or "setpriv"
+
+
 def command(argv, staging, grader, limits: "Limits", env=None):
     """The bwrap command line that runs ``argv`` in a kernel's box, in /tmp/work, a copy of
     ``staging``; ``grader`` is a private folder of the grader's (autograder/box/command.py)."""
@@ -148,15 +153,22 @@ class ProcessCap:
         No Python runs between fork and exec (no ``preexec_fn``): the coordinator has threads (one
         per worker, and the gradebook writer), and a forked child that needs a lock another thread
         held at the fork waits forever, and ``Popen`` with it. So a shell writes its own PID into
-        the cgroups, then execs util-linux's ``prlimit``, which sets the limits and execs the box."""
+        the cgroups, then execs util-linux's ``prlimit``, which sets the limits and execs the box.
+
+        It dies with the process that starts it, from the first instruction on: util-linux's
+        ``setpriv`` asks for SIGKILL at that process's death (kept across the execs below), and the
+        shell, started after that, ends at once if its parent is already another (the grader died
+        before ``setpriv`` could ask). bwrap's own ``--die-with-parent`` comes later: a grader
+        killed while the chain was starting would otherwise leave a running box behind."""
         memory = int(limits.memory_gb * 1024 ** 3)
         disk = int(limits.disk_gb * 1024 ** 3)
         rlimits = [f"--as={memory}", f"--fsize={disk}", f"--nofile={limits.open_files}", "--core=0"]
         if not self.cgroup:
             rlimits.append(f"--nproc={self.limit}")
         groups = " ".join(shlex.quote(str(g / "cgroup.procs")) for g in (self.cgroup, self.memory_cgroup) if g)
-        join = f'for procs in {groups}; do echo $$ > "$procs" || exit 125; done; exec "$0" "$@"'
-        return ["/bin/sh", "-c", join, _prlimit(), *rlimits, "--"]
+        join = (f'[ "$PPID" = {os.getpid()} ] || exit 125; '
+                f'for procs in {groups}; do echo $$ > "$procs" || exit 125; done; exec "$0" "$@"')
+        return [_setpriv(), "--pdeathsig", "KILL", "--", "/bin/sh", "-c", join, _prlimit(), *rlimits, "--"]
 
     def kill_all(self):
         if self.cgroup:
@@ -255,9 +267,9 @@ def problem(course="."):
     """Why a box cannot be built on this machine, or None when it can."""
     if _bwrap() is None:
         return f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}"
-    if shutil.which("prlimit") is None:
-        return ("util-linux's prlimit is not installed (it sets each box's limits; Debian/Ubuntu: "
-                "`sudo apt-get install util-linux`)")
+    if shutil.which("prlimit") is None or shutil.which("setpriv") is None:
+        return ("util-linux's prlimit or setpriv is not installed (they set each box's limits and "
+                "end it with the grader; Debian/Ubuntu: `sudo apt-get install util-linux`)")
     with tempfile.TemporaryDirectory(prefix="autograder-box-") as grader:
         probe = subprocess.run(command(["true"], grader, grader, Limits()), capture_output=True,
                                text=True, timeout=60)
