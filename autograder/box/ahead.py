@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import UNSAFE_NO_BOX
+from . import boxed, label
 from .command import GIVEN, WORK
 
 # the grader's environment variables a boxed kernel gets: the sizes of its thread pools
@@ -54,10 +54,6 @@ class Ahead:
 
     def matches(self, assignment, limits, threads):
         return (self.assignment, self.limits, self.threads) == (assignment, limits, threads)
-
-
-def boxed_here(unsafe_no_box=False):
-    return not (unsafe_no_box or os.environ.get(UNSAFE_NO_BOX) == "1")
 
 
 def start(assignment, limits, preamble, label=""):
@@ -138,21 +134,17 @@ def start_for_nbgrader(argv, course="."):
     matches its own settings."""
     if len(argv) < 2 or argv[0] != "autograde" or argv[1].startswith("-"):
         return None
-    config_file = Path(course) / "nbgrader_config.py"
-    if not config_file.is_file():
+    if not (Path(course) / "nbgrader_config.py").is_file():
         return None
-    from traitlets.config.loader import PyFileConfigLoader
-
+    from ..grading.gradebook import course_config
     from ..grading.sandbox import Limits
     from ..seeding import kernel_preamble
     try:
-        config = PyFileConfigLoader(config_file.name, path=str(config_file.parent)).load_config()
-        settings = config.get("GradingExecute", {})
-        if not boxed_here(settings.get("unsafe_no_box", False)):
+        settings = course_config(course).get("GradingExecute", {})
+        if not boxed(settings.get("unsafe_no_box", False)):
             return None
         limits = Limits(**settings.get("box_limits", {}))
-        label = f"{os.environ.get('AUTOGRADER_PARENT', os.getpid())}:ahead:{argv[1]}"
-        return start(argv[1], limits, kernel_preamble(argv[1]), label)
+        return start(argv[1], limits, kernel_preamble(argv[1]), label(f"ahead:{argv[1]}"))
     except Exception:  # noqa: BLE001 (nbgrader reads the configuration and says what is wrong)
         discard()
         return None

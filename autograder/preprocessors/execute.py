@@ -32,6 +32,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Dict, Integer, default
 
 from ..box import KERNEL_DIED, NOT_RUN, UNSAFE_NO_BOX  # noqa: F401 (defined where nbgrader is not imported)
+from .. import box
 from ..box import ahead
 from ..handover import PROBE_FOLDER, submission_seed
 from ..messages import say
@@ -126,7 +127,7 @@ class GradingExecute(Execute):
 
     @property
     def boxed(self):
-        return not (self.unsafe_no_box or os.environ.get(UNSAFE_NO_BOX) == "1")
+        return box.boxed(self.unsafe_no_box)
 
     def _limits(self):
         from ..grading.sandbox import Limits
@@ -141,7 +142,7 @@ class GradingExecute(Execute):
         from ..box.kernel import BoxedKernelManager
         self.km = BoxedKernelManager(
             given=str(self._given), kernel_name="python3", limits=self._limits(), config=self.config,
-            label=f"{os.environ.get('AUTOGRADER_PARENT', os.getpid())}:{self._folder}",
+            label=box.label(self._folder),
             kernel_env=ahead.kernel_env())
         return self.km
 
