@@ -4,6 +4,8 @@ notebook's folder reaches it before any of the notebook's code runs, and a kerne
 leaves nothing behind. Real boxed kernels (plain Python: the preambles here import nothing)."""
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import psutil
@@ -82,6 +84,44 @@ def test_a_kernel_never_taken_leaves_nothing(tmp_path):
     assert psutil.pid_exists(parts[0]) and all(Path(p).exists() for p in [*parts[1], *parts[2]])
     assert sorted(p.name for p in started.given.iterdir()) == []   # nothing of any submission yet
     ahead.discard()
+    assert _gone(parts)
+
+
+def _wait_until(condition, seconds=30):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def test_a_kernel_nobody_takes_is_ended_by_its_timer_and_a_taken_one_is_not(monkeypatch):
+    """The formgrader runs the hook in a server thread; when the conversion fails before the kernel
+    is used, that thread may not autograde again for hours. A timer ends the kernel; a kernel
+    taken in time is the taker's, and the timer leaves it alone."""
+    monkeypatch.setattr(ahead, "UNTAKEN_SECONDS", 1.0)
+    started, late = {}, threading.Event()
+
+    def server_thread():   # the hook, then a conversion that fails; much later, another autograde
+        started["kernel"] = ahead.start("a", Limits(), MARK, label="test:ahead")
+        late.wait(60)
+        started["late take"] = ahead.take("a", Limits())
+
+    thread = threading.Thread(target=server_thread)
+    thread.start()
+    try:
+        assert _wait_until(lambda: "kernel" in started)
+        parts = _parts(started["kernel"])
+        assert _wait_until(lambda: _gone(parts)), "a kernel nobody took is still running"
+        assert started["kernel"].claimed == "expired"
+    finally:
+        late.set()
+        thread.join()
+    assert started["late take"] is None
+    taken = ahead.take("a", Limits()) if ahead.start("a", Limits(), MARK, label="test:ahead") else None
+    parts = _parts(taken)
+    time.sleep(2.0)    # past its timer
+    assert psutil.pid_exists(parts[0]) and taken.claimed == "taken"
+    ahead.end(taken)
     assert _gone(parts)
 
 

@@ -13,7 +13,10 @@ to ``/tmp/work``. Nothing of the submission's code has run by then: the kernel r
 grader's preamble. A kernel that does not match, or is never taken, is ended (``discard``, and at
 the latest when the process exits); every restart and the re-check start cold, as before.
 
-One kernel per thread at most (the formgrader could grade in more than one).
+One kernel per thread at most (the formgrader could grade in more than one). A kernel not taken
+within ``UNTAKEN_SECONDS`` is ended by a timer: the formgrader's hook runs in a server thread,
+and a conversion that fails before its kernel is used would otherwise leave it running until that
+thread's next autograde.
 """
 
 import atexit
@@ -21,7 +24,7 @@ import os
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import boxed, label
@@ -34,6 +37,10 @@ KERNEL_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREA
 COPY_IN = (f"import shutil as _autograder_shutil\n"
            f"_autograder_shutil.copytree({GIVEN!r}, {WORK!r}, symlinks=True, dirs_exist_ok=True)\n"
            f"del _autograder_shutil\n")
+
+# a kernel started ahead and still not taken after this long is ended (nbgrader takes it within
+# a second or two of the hook: it only copies and sanitizes the submission in between)
+UNTAKEN_SECONDS = 300
 
 _slot = threading.local()
 
@@ -51,9 +58,28 @@ class Ahead:
     threads: dict
     given: Path                  # the host folder the box shows at GIVEN (empty until taken)
     km: object                   # the BoxedKernelManager, its kernel running
+    claimed: str = ""            # "" while held; then who has it: "taken", "discarded", "expired"
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _timer: threading.Timer | None = field(default=None, repr=False, compare=False)
 
     def matches(self, assignment, limits, threads):
         return (self.assignment, self.limits, self.threads) == (assignment, limits, threads)
+
+    def claim(self, by):
+        """True for the one caller that gets this kernel (to use or to end it); False once
+        someone else has (the owner's thread and the expiry timer may both try)."""
+        with self._lock:
+            if self.claimed:
+                return False
+            self.claimed = by
+        if self._timer is not None and by != "expired":
+            self._timer.cancel()
+        return True
+
+    def expire_after(self, seconds):
+        self._timer = threading.Timer(seconds, _expire, (self,))
+        self._timer.daemon = True
+        self._timer.start()
 
 
 def start(assignment, limits, preamble, label=""):
@@ -66,7 +92,7 @@ def start(assignment, limits, preamble, label=""):
     from .kernel import BoxedKernelManager
 
     held = getattr(_slot, "ahead", None)
-    if held is not None and held.matches(assignment, limits, kernel_env()) and _alive(held):
+    if held is not None and not held.claimed and held.matches(assignment, limits, kernel_env()) and _alive(held):
         return held   # started before nbgrader by nbgrader_quiet, asked again by the hook
     discard()
     given = Path(tempfile.mkdtemp(prefix="autograder-given-"))   # 0700, the grader's
@@ -79,6 +105,7 @@ def start(assignment, limits, preamble, label=""):
         _end(km, given)
         raise
     _slot.ahead = Ahead(assignment, limits, threads, given, km)
+    _slot.ahead.expire_after(UNTAKEN_SECONDS)
     return _slot.ahead
 
 
@@ -88,7 +115,7 @@ def take(assignment, limits):
     (then it is ended)."""
     ahead = getattr(_slot, "ahead", None)
     _slot.ahead = None
-    if ahead is None:
+    if ahead is None or not ahead.claim("taken"):
         return None
     if not (_alive(ahead) and ahead.matches(assignment, limits, kernel_env())):
         end(ahead)
@@ -104,7 +131,13 @@ def discard():
     """End the kernel started ahead in this thread, if any."""
     ahead = getattr(_slot, "ahead", None)
     _slot.ahead = None
-    if ahead is not None:
+    if ahead is not None and ahead.claim("discarded"):
+        end(ahead)
+
+
+def _expire(ahead):
+    """The timer's end of a kernel nobody took (its thread's slot is cleared when next asked)."""
+    if ahead.claim("expired"):
         end(ahead)
 
 
