@@ -20,10 +20,12 @@ import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from course.data import keras_dir
 
+from autograder.grading import scratch
 from autograder.grading.jobs import folder_files
 from notebooks import (ATTACKS, CRASH_LATE, NOTEBOOK, ROOT, WRONG, make_course, nbgrader, scores, submit,
                        trained_elsewhere, with_cells_replaced)
@@ -445,12 +447,21 @@ def test_killed_coordinator_leaves_nothing_running_and_resumes(tmp_path):
         boxes = _boxes_under(process.pid)
     assert state.exists() and boxes, "no box was running after the first result"
     assert any("ipykernel_launcher" in _command(p) for p in boxes)
+    # its scratch folder (autograder/grading/scratch.py): the one whose lock it holds
+    held = [Path(f.path) for f in psutil.Process(process.pid).open_files() if Path(f.path).name == scratch.LOCK]
+    assert len(held) == 1, held
+    folder = held[0].parent
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     time.sleep(5)
     assert _still_running(boxes) == []  # orphans reparented elsewhere are still found by identity
+    # what SIGKILL left: the worker's scratch course with its copy of the gradebook, the cgroups
+    assert list(folder.glob("grade-*/course/gradebook.db"))
+    cgroups = [Path(line) for line in (folder / scratch.CAPS).read_text().split()] if os.geteuid() == 0 else []
     result = grade(course, "--workers", "1")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert not folder.exists(), "the killed run's scratch folder outlived the next run"
+    assert [g for g in cgroups if g.exists() or list(g.parent.glob(f"{g.name}-*"))] == []
     counts = [int(n) for n in re.search(r"(\d+) unchanged, (\d+) to record, (\d+) to grade", result.stderr).groups()]
     # results are recorded as they arrive: what finished before the kill is in the gradebook
     # already (unchanged), or, killed between keeping and recording it, recorded now

@@ -27,6 +27,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..grading import scratch
 from . import boxed, label
 from .command import GIVEN, WORK
 
@@ -95,7 +96,7 @@ def start(assignment, limits, preamble, label=""):
     if held is not None and not held.claimed and held.matches(assignment, limits, kernel_env()) and _alive(held):
         return held   # started before nbgrader by nbgrader_quiet, asked again by the hook
     discard()
-    given = Path(tempfile.mkdtemp(prefix="autograder-given-"))   # 0700, the grader's
+    given = Path(tempfile.mkdtemp(prefix="autograder-given-", dir=scratch.folder()))   # 0700
     threads = kernel_env()
     km = BoxedKernelManager(given=str(given), kernel_name="python3", limits=limits,
                             kernel_env=threads, label=label, startup_code=preamble)

@@ -26,6 +26,7 @@ import zmq
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any, Dict, Unicode, default
 
+from ..grading import scratch
 from ..grading.sandbox import Limits, ProcessCap, SandboxUnavailable, kill_tree
 from . import command, pull, view
 
@@ -63,7 +64,7 @@ class BoxedKernelManager(AsyncKernelManager):
         if bwrap is None:
             raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
         given = Path(self.given or kw.get("cwd") or ".").resolve()
-        self._grader = Path(tempfile.mkdtemp(prefix="autograder-box-"))   # 0700
+        self._grader = Path(tempfile.mkdtemp(prefix="autograder-box-", dir=scratch.folder()))   # 0700
         command.passwd_files(self._grader)
         self.connection_file = str(self._grader / "connection.json")
         self.transport, self.ip = "ipc", command.IPC_PREFIX

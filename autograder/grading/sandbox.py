@@ -10,7 +10,6 @@ plus bind mounts: see autograder/GRADING.md.
 """
 
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -20,6 +19,8 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from . import scratch
 
 INSTALL_HINT = ("install bubblewrap (Debian/Ubuntu: `sudo apt-get install bubblewrap`, Fedora: "
                 "`sudo dnf install bubblewrap`; `make setup` does it)")
@@ -82,24 +83,6 @@ def command(argv, staging, grader, limits: "Limits", env=None):
 # made inside that run are named after it, so the run's own end removes those a killed process
 # left behind (the kernels' caps of an nbgrader stopped at the whole-notebook limit).
 CGROUP_OF = "AUTOGRADER_CGROUP_OF"
-_CAP_NAME = re.compile(r"autograder(-[0-9a-f]{12})+")
-
-
-def _kill_members(group):
-    """SIGKILL every process in the cgroup ``group`` until it is empty (5 s at most)."""
-    for _ in range(50):
-        try:
-            pids = [int(p) for p in (group / "cgroup.procs").read_text().split()]
-        except OSError:
-            return
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.1)
 
 
 @dataclass
@@ -129,14 +112,16 @@ class ProcessCap:
                     "number of processes (the kernel exempts root from RLIMIT_NPROC): grade as an "
                     "ordinary user")
             outer = os.environ.get(CGROUP_OF, "")
-            prefix = outer if _CAP_NAME.fullmatch(outer) else "autograder"
+            prefix = outer if scratch.CAP_NAME.fullmatch(outer) else "autograder"
             name = f"{prefix}-{uuid.uuid4().hex[:12]}"
             self.cgroup = root / name
+            scratch.record_cap(self.cgroup)   # ended by the next grading process if this one is killed
             self.cgroup.mkdir()
             (self.cgroup / "pids.max").write_text(str(self.limit))
             memory = Path("/sys/fs/cgroup/memory")
             if memory != root and (memory / "memory.max_usage_in_bytes").exists() and os.access(memory, os.W_OK):
                 self.memory_cgroup = memory / name
+                scratch.record_cap(self.memory_cgroup)
                 self.memory_cgroup.mkdir()
         return self
 
@@ -172,24 +157,12 @@ class ProcessCap:
 
     def kill_all(self):
         if self.cgroup:
-            _kill_members(self.cgroup)
+            scratch.kill_members(self.cgroup)
 
     def __exit__(self, *exc):
-        self.kill_all()
         for group in (self.cgroup, self.memory_cgroup):
-            if group:
-                # the caps made inside this one and left behind, deepest first
-                for nested in sorted(group.parent.glob(f"{group.name}-*"), key=lambda g: -len(g.name)):
-                    _kill_members(nested)
-                    _remove(nested)
-                _remove(group)
-
-
-def _remove(group):
-    try:
-        group.rmdir()
-    except OSError:
-        pass
+            if group:   # and the caps made inside it and left behind, deepest first
+                scratch.end_cap(group)
 
 
 def _tree_rss(process):
@@ -228,7 +201,7 @@ def kill_tree(pid):
 def run(argv, staging, course, limits: Limits, env, stdout_path, sandboxed=True):
     """Run ``argv`` (in a box unless ``sandboxed`` is False: then in ``staging``, with ``env``),
     under ``limits`` and the wall clock; stdout goes to ``stdout_path``."""
-    with tempfile.TemporaryDirectory(prefix="autograder-box-") as grader:
+    with tempfile.TemporaryDirectory(prefix="autograder-box-", dir=scratch.folder()) as grader:
         full = command(argv, staging, grader, limits, env) if sandboxed else argv
         return _run(full, staging, limits, env if not sandboxed else {"PATH": "/usr/bin:/bin"}, stdout_path)
 
@@ -270,7 +243,7 @@ def problem(course="."):
     if shutil.which("prlimit") is None or shutil.which("setpriv") is None:
         return ("util-linux's prlimit or setpriv is not installed (they set each box's limits and "
                 "end it with the grader; Debian/Ubuntu: `sudo apt-get install util-linux`)")
-    with tempfile.TemporaryDirectory(prefix="autograder-box-") as grader:
+    with tempfile.TemporaryDirectory(prefix="autograder-box-", dir=scratch.folder()) as grader:
         probe = subprocess.run(command(["true"], grader, grader, Limits()), capture_output=True,
                                text=True, timeout=60)
     if probe.returncode != 0:

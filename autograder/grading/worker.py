@@ -27,6 +27,7 @@ from ..notebook_run import notebook_language
 from ..box import KERNEL_DIED, UNSAFE_NO_BOX
 from ..recheck import RECHECK_FOLDER
 from . import sandbox
+from .scratch import folder as scratch_folder
 from .jobs import Job
 from .status import Result, Status
 
@@ -183,7 +184,7 @@ def grade(job: Job, sandboxed=True) -> Result:
     missing = [name for name in job.notebooks if name not in job.submission]
     if missing:
         return _not_run(job, Status.MISSING, f"no {', '.join(missing)} in the submission", start, sandboxed)
-    with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-") as scratch:
+    with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-", dir=scratch_folder()) as scratch:
         scratch = Path(scratch)
         course = scratch / "course"
         _write(course, job.course)
