@@ -22,8 +22,8 @@ data:             ## copy Fashion-MNIST where Keras looks, then verify it
 test:             ## the whole test suite (builds the book, runs nbgrader, trains for real), on two workers
 	python -m pytest -n 2 --dist loadfile
 
-test-fast:        ## the unit layer only (about a minute on two workers): state, fingerprints, preprocessors, checks, the box
-	python -m pytest -n 2 --dist loadfile -m "not slow"
+test-fast:        ## the unit layer only (under two minutes): state, fingerprints, preprocessors, checks, the box
+	python -m pytest -n 3 --dist loadfile -m "not slow"   # 3 on 2 cores: its tests wait on kernels and boxes
 
 book:             ## English and Chinese sites in _build/site (cached execution)
 	python tools/build_book.py
