@@ -447,10 +447,11 @@ def test_killed_coordinator_leaves_nothing_running_and_resumes(tmp_path):
         boxes = _boxes_under(process.pid)
     assert state.exists() and boxes, "no box was running after the first result"
     assert any("ipykernel_launcher" in _command(p) for p in boxes)
-    # its scratch folder (autograder/grading/scratch.py): the one whose lock it holds
-    held = [Path(f.path) for f in psutil.Process(process.pid).open_files() if Path(f.path).name == scratch.LOCK]
+    # its scratch folder (autograder/grading/scratch.py): the one it holds open, locked
+    held = [Path(os.readlink(fd)) for fd in Path(f"/proc/{process.pid}/fd").iterdir()]
+    held = [path for path in held if path.name.startswith(scratch.PREFIX)]
     assert len(held) == 1, held
-    folder = held[0].parent
+    folder = held[0]
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     time.sleep(5)

@@ -98,3 +98,13 @@ def test_a_killed_graders_cgroups_and_what_is_left_in_them_go_at_the_next_gradin
             os.kill(sleeper, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+def test_a_folder_removed_under_a_live_grader_is_made_again(tmp_path):
+    """A temporary-file cleaner may remove it all the same: the next need makes a new one."""
+    code = ("import shutil, sys, tempfile\nfrom autograder.grading import scratch\n"
+            "first = scratch.folder(sys.argv[1])\nshutil.rmtree(first)\nsecond = scratch.folder()\n"
+            "tempfile.mkdtemp(dir=second)\nprint(first != second, second.is_dir(), second.parent == first.parent)")
+    said = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, cwd=ROOT)
+    assert said.stdout.split() == ["True", "True", "True"], said.stderr[-2000:]
+    assert list(tmp_path.iterdir()) == []   # and the new one went at the normal exit

@@ -2,7 +2,9 @@
 
 A process that grades (plain nbgrader, the formgrader's server, the class command's coordinator
 and its nbgrader, a Dask worker) makes one folder, ``autograder-run-*`` in the temporary folder
-(0700), the first time it needs one, and holds a lock on it (``flock``) for as long as it lives.
+(0700), the first time it needs one, and holds a lock on it (``flock`` on the folder itself, which
+systemd-tmpfiles' age-based cleaning also respects) for as long as it lives; if the folder is
+removed under it all the same, the next need makes a new one.
 The boxes' private folders, the copies of the notebooks' folders, the workers' scratch courses
 (each with a copy of the gradebook) go in it, and so do the names of the cgroups it makes.
 
@@ -27,7 +29,6 @@ import time
 from pathlib import Path
 
 PREFIX = "autograder-run-"
-LOCK = ".lock"
 CAPS = "cgroups"   # one cgroup path per line, as they are made
 # the caps' names (sandbox.ProcessCap): autograder-<12 hex>, and -<12 hex> more for each cap made inside
 CAP_NAME = re.compile(r"autograder(-[0-9a-f]{12})+")
@@ -41,11 +42,14 @@ def folder(where=None) -> Path:
     """This process's scratch folder, made (and the dead runs' removed) the first time."""
     global _mine
     with _guard:
+        if _mine is not None and _mine[2] == os.getpid() and not _mine[0].is_dir():
+            os.close(_mine[1])   # removed under this process (a temporary-file cleaner): a new one
+            where, _mine = where or _mine[0].parent, None
         if _mine is None or _mine[2] != os.getpid():   # a forked child makes its own
             where = Path(where or tempfile.gettempdir())
             sweep(where)
             making = Path(tempfile.mkdtemp(prefix="autograder-new-", dir=where))
-            fd = os.open(making / LOCK, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+            fd = os.open(making, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             fcntl.flock(fd, fcntl.LOCK_EX)
             path = where / (PREFIX + making.name.removeprefix("autograder-new-"))
             making.rename(path)
@@ -72,7 +76,7 @@ def sweep(where):
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
             continue
         try:
-            fd = os.open(path / LOCK, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             continue
         try:
