@@ -22,14 +22,13 @@ thread's next autograde.
 import atexit
 import os
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..grading import scratch
 from . import boxed, label
-from .command import GIVEN, WORK
+from .command import GIVEN, GIVEN_PREFIX, WORK
 
 # the grader's environment variables a boxed kernel gets: the sizes of its thread pools
 KERNEL_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
@@ -96,7 +95,7 @@ def start(assignment, limits, preamble, label=""):
     if held is not None and not held.claimed and held.matches(assignment, limits, kernel_env()) and _alive(held):
         return held   # started before nbgrader by nbgrader_quiet, asked again by the hook
     discard()
-    given = Path(tempfile.mkdtemp(prefix="autograder-given-", dir=scratch.folder()))   # 0700
+    given = scratch.private_folder(GIVEN_PREFIX)
     threads = kernel_env()
     km = BoxedKernelManager(given=str(given), kernel_name="python3", limits=limits,
                             kernel_env=threads, label=label, startup_code=preamble)

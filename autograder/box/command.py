@@ -24,6 +24,7 @@ from .view import View
 INSIDE_TMP = "/tmp"
 WORK = "/tmp/work"                  # the kernel's working folder: a copy of the notebook's folder
 GIVEN = "/tmp/given"                # the notebook's folder, read-only (copied to WORK at the start)
+GIVEN_PREFIX = "autograder-given-"  # the host folder a box shows at GIVEN (scratch.private_folder)
 HOME = "/tmp/home"
 SOCKETS = "/tmp/.box"               # the kernel binds its IPC sockets here
 IPC_PREFIX = f"{SOCKETS}/kernel"    # ...as kernel-<port>

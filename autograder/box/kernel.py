@@ -19,7 +19,6 @@ kernel starts in a fresh box.
 import asyncio
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import zmq
@@ -64,7 +63,7 @@ class BoxedKernelManager(AsyncKernelManager):
         if bwrap is None:
             raise SandboxUnavailable("bubblewrap (bwrap) is not installed")
         given = Path(self.given or kw.get("cwd") or ".").resolve()
-        self._grader = Path(tempfile.mkdtemp(prefix="autograder-box-", dir=scratch.folder()))   # 0700
+        self._grader = scratch.private_folder("autograder-box-")
         command.passwd_files(self._grader)
         self.connection_file = str(self._grader / "connection.json")
         self.transport, self.ip = "ipc", command.IPC_PREFIX

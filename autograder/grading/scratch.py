@@ -57,12 +57,14 @@ def folder(where=None) -> Path:
         return _mine[0]
 
 
+def private_folder(prefix) -> Path:
+    """A new 0700 folder in this process's scratch folder."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=folder()))
+
+
 def record_cap(group):
     """Note a cgroup this process made, for the sweep should the process be killed."""
-    with _guard:
-        mine = _mine if _mine is not None and _mine[2] == os.getpid() else None
-    path = mine[0] if mine else folder()
-    with open(path / CAPS, "a", encoding="utf-8") as caps:
+    with open(folder() / CAPS, "a", encoding="utf-8") as caps:
         caps.write(f"{group}\n")
 
 

@@ -21,7 +21,6 @@ not run. After the notebook, a near miss of the accuracy is trained again in a f
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from nbclient import NotebookClient
@@ -34,6 +33,7 @@ from traitlets import Bool, Dict, Integer, default
 from ..box import KERNEL_DIED, NOT_RUN, UNSAFE_NO_BOX  # noqa: F401 (defined where nbgrader is not imported)
 from .. import box
 from ..box import ahead
+from ..box.command import GIVEN_PREFIX
 from ..grading import scratch
 from ..handover import PROBE_FOLDER, submission_seed
 from ..messages import say
@@ -72,8 +72,7 @@ def box_copy(folder, leave_out=(), into=None):
     """A private copy of ``folder``'s regular files for the box (no link, nothing in ``leave_out``,
     no hand-over or re-check folder): what the kernel gets as its working folder. In ``into`` (an
     empty private folder: a kernel started ahead shows it already), or in a new one."""
-    staging = (Path(into) if into is not None
-               else Path(tempfile.mkdtemp(prefix="autograder-given-", dir=scratch.folder())))
+    staging = Path(into) if into is not None else scratch.private_folder(GIVEN_PREFIX)
     for root, dirs, files in os.walk(folder):
         relative = Path(root).relative_to(folder)
         dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink()
