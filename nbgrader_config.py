@@ -63,3 +63,9 @@ c.GenerateFeedback.preprocessors = [
 # (autograder/feedback: nbgrader's feedback template, extended). Set here, it holds for
 # plain `nbgrader generate_feedback`, the class command's feedback pages and the hub's formgrader.
 c.GenerateFeedback.exporter_class = "autograder.feedback.FeedbackExporter"
+
+# Under `nbgrader autograde <assignment>` the first submission's kernel starts here, as nbgrader
+# reads this file, about a second before it would call the hook above (which then finds it
+# started); nothing else that reads this file starts one (autograder/box/ahead.py). Keep it last:
+# it reads the GradingExecute settings above.
+__import__("autograder.box.ahead").box.ahead.start_as_configured(c)

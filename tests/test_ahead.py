@@ -16,9 +16,11 @@ from autograder.box import ahead
 from autograder.grading.sandbox import Limits
 from autograder.preprocessors import execute
 from autograder.preprocessors.execute import KERNEL_DIED, GradingExecute
+from autograder.seeding import kernel_preamble
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 MARK = "import os\nos.environ['STARTED_AHEAD'] = 'yes'\n"   # a preamble the cells can see
+ROOT = Path(__file__).resolve().parents[1]
 SEEN = "import os\nprint(os.environ.get('STARTED_AHEAD', 'no'), os.getcwd(), sorted(os.listdir('.')))"
 
 
@@ -143,3 +145,48 @@ def test_the_class_commands_nbgrader_reads_the_courses_settings(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text("this is not Python\n")
     assert ahead.start_for_nbgrader(["autograde", "ps1"], tmp_path) is None   # nbgrader will say why
 
+
+
+@pytest.mark.parametrize("argv, starts", [
+    (["/venv/bin/nbgrader", "autograde", "ps1"], True),
+    (["/venv/bin/nbgrader", "autograde", "ps1", "--student", "s", "--force"], True),
+    (["/venv/lib/python3.11/site-packages/nbgrader/__main__.py", "autograde", "ps1"], True),
+    (["/venv/bin/nbgrader", "autograde", "--force"], False),
+    (["/venv/bin/nbgrader", "autograde"], False),
+    (["/venv/bin/nbgrader", "validate", "ps1"], False),
+    (["/venv/bin/nbgrader", "generate_assignment", "ps1"], False),
+    (["/work/autograder/grading/nbgrader_quiet.py", "autograde", "ps1"], False),   # starts its own
+    (["/venv/bin/jupyter-lab"], False),
+    (["/work/autograder/__main__.py", "grade", "ps1"], False),
+    (["/venv/lib/python3.11/site-packages/pytest/__main__.py", "autograde", "ps1"], False),
+])
+def test_only_nbgrader_autograde_starts_a_kernel_as_it_reads_the_configuration(argv, starts, monkeypatch):
+    """The course's nbgrader_config.py ends by starting the first kernel ahead, but only under
+    `nbgrader autograde <assignment>`: the formgrader's server, `nbgrader validate`, the class
+    command and anything else that reads the file start nothing."""
+    from autograder.grading.gradebook import course_config
+    started = []
+    monkeypatch.setattr(ahead, "start", lambda *args, **kw: started.append(args) or "kernel")
+    monkeypatch.setattr("sys.argv", argv)
+    course_config(ROOT)
+    assert [args[:3] for args in started] == ([("ps1", Limits(), kernel_preamble("ps1"))] if starts else [])
+
+
+def test_the_kernel_started_as_the_configuration_is_read_has_its_settings(tmp_path, monkeypatch):
+    """The settings are those the file gave GradingExecute above the line (nbgrader reads the file
+    several times: start() keeps the kernel it started first when the settings match); a course
+    that runs trusted code unboxed starts nothing."""
+    from autograder.grading.gradebook import course_config
+    started = []
+    monkeypatch.setattr(ahead, "start", lambda *args, **kw: started.append(args) or "kernel")
+    monkeypatch.setattr("sys.argv", ["/venv/bin/nbgrader", "autograde", "ps2"])
+    line = (ROOT / "nbgrader_config.py").read_text().splitlines()[-1]
+    assert line.startswith("__import__(\"autograder.box.ahead\")")
+    (tmp_path / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.GradingExecute.box_limits = {{'memory_gb': 3.0}}\n{line}\n")
+    course_config(tmp_path)
+    assert [args[:2] for args in started] == [("ps2", Limits(memory_gb=3.0))]
+    (tmp_path / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.GradingExecute.unsafe_no_box = True\n{line}\n")
+    course_config(tmp_path)
+    assert len(started) == 1

@@ -13,6 +13,10 @@ to ``/tmp/work``. Nothing of the submission's code has run by then: the kernel r
 grader's preamble. A kernel that does not match, or is never taken, is ended (``discard``, and at
 the latest when the process exits); every restart and the re-check start cold, as before.
 
+Plain `nbgrader autograde` starts the first kernel as it reads the course's nbgrader_config.py
+(``start_as_configured``, its last line), and each further one from ``pre_convert_hook``; the
+class command's nbgrader starts it before it imports nbgrader (``start_for_nbgrader``).
+
 One kernel per thread at most (the formgrader could grade in more than one). A kernel not taken
 within ``UNTAKEN_SECONDS`` is ended by a timer: the formgrader's hook runs in a server thread,
 and a conversion that fails before its kernel is used would otherwise leave it running until that
@@ -22,6 +26,7 @@ thread's next autograde.
 import atexit
 import os
 import shutil
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,18 +175,48 @@ def start_for_nbgrader(argv, course="."):
     if not (Path(course) / "nbgrader_config.py").is_file():
         return None
     from ..grading.gradebook import course_config
+    try:
+        settings = course_config(course).get("GradingExecute", {})
+    except Exception:  # noqa: BLE001 (nbgrader reads the configuration and says what is wrong)
+        return None
+    return _start_with(settings, argv[1])
+
+
+def _start_with(settings, assignment):
+    """Start ``assignment``'s kernel ahead with GradingExecute's ``settings`` (a configuration's
+    section): its box's limits, unless the code is trusted and no box is made; None otherwise."""
     from ..grading.sandbox import Limits
     from ..seeding import kernel_preamble
     try:
-        settings = course_config(course).get("GradingExecute", {})
         if not boxed(settings.get("unsafe_no_box", False)):
             return None
         limits = Limits(**settings.get("box_limits", {}))
-        return start(argv[1], limits, kernel_preamble(argv[1]), label(f"ahead:{argv[1]}"))
-    except Exception:  # noqa: BLE001 (nbgrader reads the configuration and says what is wrong)
+        return start(assignment, limits, kernel_preamble(assignment), label(f"ahead:{assignment}"))
+    except Exception:  # noqa: BLE001 (GradingExecute starts its kernel as usual and says what is wrong)
         discard()
         return None
 
+
+def _is_nbgrader_autograde(argv):
+    """Whether ``argv`` (a process's sys.argv) is the `nbgrader autograde <assignment>` command:
+    the ``nbgrader`` script or ``python -m nbgrader``, nothing else that reads nbgrader_config.py
+    (the formgrader's server, `nbgrader validate`, the class command and its replay, a test)."""
+    if len(argv) < 3 or argv[1] != "autograde" or argv[2].startswith("-"):
+        return False
+    program = Path(argv[0])
+    return program.name == "nbgrader" or (program.name == "__main__.py" and program.parent.name == "nbgrader")
+
+
+def start_as_configured(config, argv=None):
+    """The last line of the course's nbgrader_config.py. Under `nbgrader autograde <assignment>`,
+    the first submission's kernel starts as nbgrader reads its configuration, about a second
+    before nbgrader calls ``pre_convert_hook`` (which then finds it started); the settings are
+    those the file gave GradingExecute (``config``). nbgrader reads the file more than once: the
+    kernel started first is kept. Any other program reading the file starts nothing."""
+    argv = sys.argv if argv is None else argv
+    if not _is_nbgrader_autograde(argv):
+        return None
+    return _start_with(config.get("GradingExecute", {}), argv[2])
 
 
 def pre_convert_hook(assignment=None, student=None, notebooks=None, **_):
