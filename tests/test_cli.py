@@ -152,7 +152,7 @@ def _submit(course, student, answer="def f():\n    return 1"):
 def fake_worker(calls):
     """A worker that 'runs' the submitted notebook by returning it as executed (no outputs: every
     test cell passes), and notes who it ran."""
-    def grade(job, sandboxed=True):
+    def grade(job, sandboxed=True, ahead=None):
         calls.append(job.student)
         if job.bad_file:
             return Result(job.student, Status.BAD_FILE, job.bad_file)
@@ -173,6 +173,7 @@ def tiny_class(tmp_path, monkeypatch, tiny_template):
         _submit(course, student)
     calls = []
     monkeypatch.setattr(batch, "grade_one", fake_worker(calls))
+    monkeypatch.setattr(batch._Workers, "start_ahead", lambda self: None)   # no real nbgrader for fakes
     return course, calls
 
 
@@ -207,9 +208,9 @@ def test_new_submissions_start_before_the_gradebook_is_read(tiny_class, monkeypa
     started, seen, patience = threading.Event(), [], [10.0]
     worker = fake_worker(calls)
 
-    def grade(job, sandboxed=True):
+    def grade(job, sandboxed=True, ahead=None):
         started.set()
-        return worker(job, sandboxed)
+        return worker(job, sandboxed, ahead)
     read = gradebook.recorded_ids
 
     def recorded_ids(*args):
@@ -252,11 +253,12 @@ sys.path.insert(0, {tests!r})
 from autograder.__main__ import main
 from autograder.grading import batch
 from autograder.grading.status import Result, Status
-def grade(job, sandboxed=True):
+def grade(job, sandboxed=True, ahead=None):
     if job.student == "cat":
         time.sleep(600)   # still running when the coordinator is killed
     return Result(job.student, Status.GRADED, notebooks={{"nb.ipynb": job.submission["nb.ipynb"].decode()}})
 batch.grade_one = grade
+batch._Workers.start_ahead = lambda self: None
 sys.exit(main(["grade", "a1", "--course", {course!r}, "--workers", "1", "--unsafe-no-sandbox", "--no-report"]))
 """
 

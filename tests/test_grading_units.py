@@ -771,14 +771,44 @@ def test_nbgraders_temporary_folders_go_with_the_workers_scratch_folder(monkeypa
     from autograder.grading import worker
     seen = {}
 
-    def killed_at_the_limit(argv, course, course_dir, limits, env, log, sandboxed):
-        tmp = Path(env["TMPDIR"])
-        (tmp / "autograder-given-left").mkdir()     # what a killed nbgrader leaves
-        seen.update(tmp=tmp, course=course)
-        return sandbox.Outcome(None, None)
-    monkeypatch.setattr(worker.sandbox, "run", killed_at_the_limit)
+    import io
+    from types import SimpleNamespace
+
+    class KilledAtTheLimit:
+        def __init__(self, argv, course, limits, env, log, stdin=None):
+            tmp = Path(env["TMPDIR"])
+            (tmp / "autograder-given-left").mkdir()     # what a killed nbgrader leaves
+            seen.update(tmp=tmp, course=course)
+            self.process = SimpleNamespace(poll=lambda: None, stdin=io.BytesIO())
+
+        def restart_clock(self):
+            pass
+
+        def wait(self):
+            return sandbox.Outcome(None, None)
+
+        def close(self):
+            pass
+    monkeypatch.setattr(worker.sandbox, "Running", KilledAtTheLimit)
     job = jobs.Job("ann", "a1", {"fashion_mnist.ipynb": b"{}"}, {"nbgrader_config.py": b""},
                    ["fashion_mnist.ipynb"], "f1", sandbox.Limits())
     result = worker.grade(job)
     assert result.status == Status.TIMED_OUT
     assert seen["tmp"].parent == seen["course"].parent and not seen["tmp"].exists()
+
+
+def test_the_reading_ahead_yields_to_the_kernel_and_only_its_own_thread_does(monkeypatch):
+    """The judges' data are read while the kernel imports TensorFlow on the other core: the
+    reading thread runs at a lower priority, the rest of the grader's process at its own."""
+    import threading
+
+    from autograder.judges import read_ahead
+    seen = []
+    monkeypatch.setattr(read_ahead, "_started", [])
+    monkeypatch.setattr("course.reference.scaled_test_set",
+                        lambda: seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    read_ahead.start()
+    read_ahead.wait()
+    assert seen == [min(before + read_ahead.NICE, 19)]
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before

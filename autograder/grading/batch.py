@@ -13,6 +13,7 @@ prints a result: progress goes to ``log``, everything else is in the BatchResult
 import os
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,6 +25,7 @@ from .jobs import find_jobs, submission_unchanged
 from .progress import Progress, table
 from .state import State
 from .status import PROBLEMS, Result, Status
+from .worker import Nbgrader as start_nbgrader
 from .worker import grade as grade_one
 
 @dataclass
@@ -136,11 +138,32 @@ class _Recorder:
 
 class _Workers:
     """The pool, made when the first job is given: a job's worker starts as soon as it is given
-    (once: a job given again is left running); ``results`` yields (job, Result) as each finishes."""
+    (once: a job given again is left running); ``results`` yields (job, Result) as each finishes.
+
+    With the local engine, the first job's nbgrader is started before any job is known
+    (``start_ahead``, at the coordinator's own start): its kernel starts and imports TensorFlow,
+    and nbgrader is imported, while the coordinator imports nbgrader and finds the jobs (about a
+    second sooner to the first cell). The first worker that needs one takes it; one not taken is
+    ended with the pool."""
 
     def __init__(self, options):
         self._options, self._futures = options, {}
         self._submit = self._completed = self._close = None
+        self._ahead, self._lock = None, threading.Lock()
+
+    def start_ahead(self):
+        if self._options.engine_name != "local" or self._ahead is not None:
+            return
+        try:
+            self._ahead = start_nbgrader(self._options.assignment, self._options.limits,
+                                         self._options.workers, self._options.sandboxed)
+        except Exception:  # noqa: BLE001 (the refusal, or the worker that starts one anew, says why)
+            self._ahead = None
+
+    def _take_ahead(self):
+        with self._lock:
+            started, self._ahead = self._ahead, None
+        return started
 
     def start(self, jobs):
         started = {job.student for job in self._futures.values()}
@@ -148,6 +171,8 @@ class _Workers:
         if jobs and self._submit is None:
             self._submit, self._completed, self._close = _executor(self._options)
         work = partial(grade_one, sandboxed=self._options.sandboxed)
+        if self._ahead is not None:
+            work = partial(work, ahead=self._take_ahead)
         for job in jobs:
             self._futures[self._submit(work, job)] = job
 
@@ -163,8 +188,13 @@ class _Workers:
             yield job, result
 
     def close(self):
-        if self._close is not None:
-            self._close()
+        try:
+            if self._close is not None:
+                self._close()
+        finally:
+            started = self._take_ahead()
+            if started is not None:
+                started.close()
 
 
 @dataclass
@@ -172,6 +202,8 @@ class _Recorded:
     todo: list                 # the jobs this run ran or recorded
     failures: dict             # {student: why it could not be recorded}
     said: list                 # feedback problems
+    jobs: list                 # every submission's job
+    state: State
 
 
 def _class_report(course, assignment):
@@ -213,31 +245,15 @@ def grade_batch(options: Options, log=sys.stderr) -> BatchResult:
     """Grade a class; record each result as it arrives; return what happened."""
     course = Course(options.course).root
     batch = BatchResult(options.assignment, course)
-    batch.refusal = _refusal(course, options)
-    if batch.refusal:
-        return batch
-    jobs = find_jobs(course, options.assignment, options.limits, options.workers)
-    if not jobs:
-        batch.problems.append(f"no submissions in {Course(course).submitted('*', options.assignment)}")
-        return batch
-    unknown = sorted(set(options.students) - {job.student for job in jobs})
-    if unknown:
-        batch.refusal = f"no submission of {options.assignment} for {', '.join(unknown)}"
-        return batch
-    state = State(course, options.assignment)
-    forced = {job.student for job in jobs if options.force or job.student in options.students}
-    # A submission with neither a stored result nor a record of its fingerprint is graded whatever
-    # the gradebook holds: its worker starts now, while nbgrader is imported and the gradebook read
-    # (about 2 s of the coordinator's, on a core the kernel, at one thread, leaves free).
     workers = _Workers(options)
+    workers.start_ahead()
     try:
-        fresh = [job for job in jobs if job.student in forced or not state.may_be_done(job)]
-        workers.start(fresh)
-        _read_ahead(fresh)
-        recorded = _record_as_they_come(options, course, jobs, forced, state, workers, batch, log)
+        recorded = _grade_and_record(options, course, workers, batch, log)
     finally:
         workers.close()
-    todo, failures = recorded.todo, recorded.failures
+    if recorded is None:
+        return batch
+    jobs, state, todo, failures = recorded.jobs, recorded.state, recorded.todo, recorded.failures
     batch.problems += [f"{student}: not recorded: {why}" for student, why in failures.items()]
     batch.problems += [f"{job.student}: {state.get(job.student).status}: {state.get(job.student).detail}"
                        for job in todo if state.get(job.student).status in PROBLEMS and job.student not in failures]
@@ -252,6 +268,30 @@ def grade_batch(options: Options, log=sys.stderr) -> BatchResult:
         batch.problems += [error] if error else []
     batch.rows = _rows(course, options.assignment, jobs, todo, state)
     return batch
+
+
+def _grade_and_record(options, course, workers, batch, log) -> "_Recorded | None":
+    """Find the jobs, start the workers of those to run, record each result as it comes; None
+    when nothing could be graded (the refusal or the problem is in ``batch``)."""
+    batch.refusal = _refusal(course, options)
+    if batch.refusal:
+        return None
+    jobs = find_jobs(course, options.assignment, options.limits, options.workers)
+    if not jobs:
+        batch.problems.append(f"no submissions in {Course(course).submitted('*', options.assignment)}")
+        return None
+    unknown = sorted(set(options.students) - {job.student for job in jobs})
+    if unknown:
+        batch.refusal = f"no submission of {options.assignment} for {', '.join(unknown)}"
+        return None
+    state = State(course, options.assignment)
+    forced = {job.student for job in jobs if options.force or job.student in options.students}
+    # A submission with neither a stored result nor a record of its fingerprint is graded whatever
+    # the gradebook holds: its worker starts now, while the gradebook is read.
+    fresh = [job for job in jobs if job.student in forced or not state.may_be_done(job)]
+    workers.start(fresh)
+    _read_ahead(fresh)
+    return _record_as_they_come(options, course, jobs, forced, state, workers, batch, log)
 
 
 def _read_ahead(jobs):
@@ -289,7 +329,7 @@ def _record_as_they_come(options, course, jobs, forced, state, workers, batch, l
                 recorder(job, result)
                 progress.update(job.student, result.status, result.detail)
             progress.close()
-    return _Recorded(todo, recorder.failures, said)
+    return _Recorded(todo, recorder.failures, said, jobs, state)
 
 
 def _rows(course, assignment, jobs, todo, state):

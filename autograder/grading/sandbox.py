@@ -207,33 +207,70 @@ def run(argv, staging, course, limits: Limits, env, stdout_path, sandboxed=True)
 
 
 def _run(full, staging, limits, env, stdout_path):
-    import psutil
-    peak = 0
-    with ProcessCap(limits.processes) as cap, open(stdout_path, "wb") as out:
-        if cap.cgroup:
-            env = {**env, CGROUP_OF: cap.cgroup.name}
-        process = subprocess.Popen([*cap.launcher(limits), *full], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=staging,
-                                   start_new_session=True)
-        watched = psutil.Process(process.pid)
-        deadline = time.monotonic() + limits.seconds
-        code = None
+    with Running(full, staging, limits, env, stdout_path) as running:
+        return running.wait()
+
+
+class Running:
+    """A command started now under ``limits`` and its own process cap, its output to
+    ``stdout_path``; ``wait`` gives its Outcome, stopping it at the wall clock (which counts from
+    the start, or from ``restart_clock``: the class command's nbgrader is started before its
+    submission is known). Leaving the block ends it, its process tree and its cap."""
+
+    def __init__(self, full, staging, limits, env, stdout_path, stdin=subprocess.DEVNULL):
+        self.limits = limits
+        self._cap = ProcessCap(limits.processes).__enter__()
+        try:
+            if self._cap.cgroup:
+                env = {**env, CGROUP_OF: self._cap.cgroup.name}
+            with open(stdout_path, "wb") as out:   # the child keeps its own copy
+                self.process = subprocess.Popen([*self._cap.launcher(limits), *full], env=env, stdout=out,
+                                                stderr=subprocess.STDOUT, stdin=stdin, cwd=staging,
+                                                start_new_session=True)
+        except BaseException:
+            self._cap.__exit__(None, None, None)
+            raise
+        self.restart_clock()
+
+    def restart_clock(self):
+        self._deadline = time.monotonic() + self.limits.seconds
+
+    def wait(self):
+        import psutil
+        peak = 0
+        watched = psutil.Process(self.process.pid)
         while True:
             try:
-                code = process.wait(timeout=0.5)
+                code = self.process.wait(timeout=0.5)
                 break
             except subprocess.TimeoutExpired:
-                if not cap.memory_cgroup:  # the kernel counts it exactly there
+                if not self._cap.memory_cgroup:  # the kernel counts it exactly there
                     peak = max(peak, _tree_rss(watched))
-                if time.monotonic() > deadline:
-                    kill_tree(process.pid)
-                    process.wait()
+                if time.monotonic() > self._deadline:
+                    kill_tree(self.process.pid)
+                    self.process.wait()
                     code = None
                     break
         # the sampled sum of RSS counts a forked process's shared pages once per process: an
         # upper bound, used only where the kernel's own count is not available
-        peak = cap.peak_memory() or peak
-    return Outcome(code, round(peak / 1024 ** 2, 1))
+        peak = self._cap.peak_memory() or peak
+        return Outcome(code, round(peak / 1024 ** 2, 1))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        try:
+            if self.process.poll() is None:
+                kill_tree(self.process.pid)
+                self.process.wait()
+            if self.process.stdin:
+                self.process.stdin.close()
+        finally:
+            self._cap.__exit__(None, None, None)
 
 
 def problem(course="."):

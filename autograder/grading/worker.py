@@ -9,9 +9,11 @@ pulled from the boxes and the re-check's files come back as a Result for the coo
 alone writes the gradebook.
 """
 
+import json
 import os
 import re
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,15 +41,20 @@ FILE_KEEP = 64 * 1024 ** 2  # an executed notebook or a hand-over file larger th
 FOLDER_KEEP = 64            # files at most from each hand-over folder
 
 
-def worker_config(limits, sandboxed=True):
-    """What the worker adds to the scratch course's nbgrader_config.py."""
+def box_config(limits, sandboxed=True):
+    """The scratch course's GradingExecute settings: the job's limits for every box (all that its
+    nbgrader needs to start its first kernel ahead, before it is given the job)."""
     box = {"memory_gb": limits.memory_gb, "disk_gb": limits.disk_gb, "processes": limits.processes,
            "open_files": limits.open_files, "network": limits.network}
+    return (f"c.GradingExecute.box_limits = {box!r}\n"
+            + ("" if sandboxed else "c.GradingExecute.unsafe_no_box = True\n"))
+
+
+def worker_config(limits, sandboxed=True):
+    """What the worker adds to the scratch course's nbgrader_config.py."""
     return ("\n# added by the class grader: the coordinator takes the verdicts; the job's limits\n"
             "c.Autograde.autograde_preprocessors = [p for p in c.Autograde.autograde_preprocessors "
-            f"if p not in {JUDGES!r}]\n"
-            f"c.GradingExecute.box_limits = {box!r}\n"
-            + ("" if sandboxed else "c.GradingExecute.unsafe_no_box = True\n"))
+            f"if p not in {JUDGES!r}]\n" + box_config(limits, sandboxed))
 
 
 def _write(root, files):
@@ -177,30 +184,82 @@ def _not_run(job, status, detail, start, sandboxed, log="", peak=None):
                   peak_memory_mb=peak, sandboxed=sandboxed, log_tail=log[-2000:])
 
 
-def grade(job: Job, sandboxed=True) -> Result:
+class Nbgrader:
+    """The worker's nbgrader (autograder.grading.nbgrader_quiet), in a new scratch folder (0700)
+    with its course, started before its submission is known: it starts its first kernel ahead
+    and imports nbgrader, then waits for ``give`` (the course's files and the submission written
+    in its course, then the student named on its stdin) and runs `nbgrader autograde` on it. The
+    coordinator starts one so at its own start (autograder/grading/batch.py); ``grade`` starts one
+    and gives it its job at once otherwise. Leaving the block ends it and removes its folder."""
+
+    def __init__(self, assignment, limits, workers, sandboxed=True):
+        self.settings = (assignment, limits, workers, sandboxed)
+        self._scratch = tempfile.TemporaryDirectory(prefix="grade-", dir=scratch_folder())
+        scratch = Path(self._scratch.name)
+        self.course, self.log = scratch / "course", scratch / "out.log"
+        self.course.mkdir()
+        # nbgrader's temporary folders (the boxes' copies and private folders) go in the scratch
+        # folder, which goes with this worker even when the whole-notebook limit killed nbgrader
+        (scratch / "tmp").mkdir()
+        (self.course / "nbgrader_config.py").write_text("c = get_config()\n" + box_config(limits, sandboxed))
+        argv = [sys.executable, "-m", "autograder.grading.nbgrader_quiet", "autograde", assignment]
+        environment = {**_environment(workers, sandboxed), "TMPDIR": str(scratch / "tmp")}
+        try:
+            self.running = sandbox.Running(argv, self.course, limits, environment, self.log,
+                                           stdin=subprocess.PIPE)
+        except BaseException:
+            self._scratch.cleanup()
+            raise
+
+    def fits(self, job, sandboxed):
+        """Whether it was started with the settings ``job`` needs, and still waits for one."""
+        return (self.settings == (job.assignment, job.limits, job.workers, sandboxed)
+                and self.running.process.poll() is None)
+
+    def give(self, job, sandboxed):
+        """Write the job's course and submission, tell nbgrader the student; its Outcome."""
+        _write(self.course, job.course)
+        with open(self.course / "nbgrader_config.py", "a", encoding="utf-8") as config:
+            config.write(worker_config(job.limits, sandboxed))
+        _write(self.course / "submitted" / job.student / job.assignment, job.submission)
+        self.running.restart_clock()   # the whole-notebook wall clock starts with the job
+        try:
+            self.running.process.stdin.write(json.dumps(["--student", job.student, "--force"]).encode() + b"\n")
+            self.running.process.stdin.close()
+        except OSError:   # it ended before it was given the job: its exit code and log say why
+            pass
+        return self.running.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        try:
+            self.running.close()
+        finally:
+            self._scratch.cleanup()
+
+
+def grade(job: Job, sandboxed=True, ahead=None) -> Result:
+    """Grade ``job`` with a new nbgrader, or with the one ``ahead()`` hands over (started by the
+    coordinator before the jobs were known) when it was started for the same settings."""
     start = time.perf_counter()
     if job.bad_file:   # not JSON, not a notebook, a link, too large, misnamed (jobs.bad_files)
         return _not_run(job, Status.BAD_FILE, job.bad_file, start, sandboxed)
     missing = [name for name in job.notebooks if name not in job.submission]
     if missing:
         return _not_run(job, Status.MISSING, f"no {', '.join(missing)} in the submission", start, sandboxed)
-    with tempfile.TemporaryDirectory(prefix=f"grade-{job.student}-", dir=scratch_folder()) as scratch:
-        scratch = Path(scratch)
-        course = scratch / "course"
-        _write(course, job.course)
-        with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
-            config.write(worker_config(job.limits, sandboxed))
-        _write(course / "submitted" / job.student / job.assignment, job.submission)
-        argv = [sys.executable, "-m", "autograder.grading.nbgrader_quiet", "autograde", job.assignment,
-                "--student", job.student, "--force"]
-        # nbgrader's temporary folders (the boxes' copies and private folders) go in the scratch
-        # folder, which goes with this block even when the whole-notebook limit killed nbgrader
-        (scratch / "tmp").mkdir()
-        environment = {**_environment(job.workers, sandboxed), "TMPDIR": str(scratch / "tmp")}
-        outcome = sandbox.run(argv, course, job.course_dir, job.limits, environment,
-                              scratch / "out.log", sandboxed=False)
-        log = _log_tail(scratch / "out.log")
-        out = course / "autograded" / job.student / job.assignment
+    started = ahead() if ahead is not None else None
+    if started is not None and not started.fits(job, sandboxed):
+        started.close()
+        started = None
+    with started or Nbgrader(job.assignment, job.limits, job.workers, sandboxed) as nbgrader:
+        outcome = nbgrader.give(job, sandboxed)
+        log = _log_tail(nbgrader.log)
+        out = nbgrader.course / "autograded" / job.student / job.assignment
         files = {name: _regular_file(out / name) for name in job.notebooks}
         handover = _handed_over(out)
     if outcome.exit_code is None:
