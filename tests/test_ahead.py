@@ -180,13 +180,33 @@ def test_the_kernel_started_as_the_configuration_is_read_has_its_settings(tmp_pa
     started = []
     monkeypatch.setattr(ahead, "start", lambda *args, **kw: started.append(args) or "kernel")
     monkeypatch.setattr("sys.argv", ["/venv/bin/nbgrader", "autograde", "ps2"])
-    line = (ROOT / "nbgrader_config.py").read_text().splitlines()[-1]
-    assert line.startswith("__import__(\"autograder.box.ahead\")")
+    text = (ROOT / "nbgrader_config.py").read_text()
+    lines = text[text.index("try:\n    from autograder.box.ahead import start_as_configured"):]
+    assert lines.rstrip().endswith("start_as_configured(c)")   # the file's last lines
     (tmp_path / "nbgrader_config.py").write_text(
-        f"c = get_config()\nc.GradingExecute.box_limits = {{'memory_gb': 3.0}}\n{line}\n")
+        f"c = get_config()\nc.GradingExecute.box_limits = {{'memory_gb': 3.0}}\n{lines}")
     course_config(tmp_path)
     assert [args[:2] for args in started] == [("ps2", Limits(memory_gb=3.0))]
     (tmp_path / "nbgrader_config.py").write_text(
-        f"c = get_config()\nc.GradingExecute.unsafe_no_box = True\n{line}\n")
+        f"c = get_config()\nc.GradingExecute.unsafe_no_box = True\n{lines}")
     course_config(tmp_path)
     assert len(started) == 1
+
+
+def test_the_configuration_reads_where_the_course_package_is_not_installed(tmp_path, monkeypatch):
+    """nbgrader_config.py still loads (for `nbgrader generate_assignment`, say) where autograder
+    cannot be imported: it then starts nothing."""
+    import builtins
+
+    from autograder.grading.gradebook import course_config
+    real_import = builtins.__import__
+
+    def no_autograder(name, *args, **kwargs):
+        if name.startswith("autograder"):
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr("sys.argv", ["/venv/bin/nbgrader", "autograde", "ps1"])
+    monkeypatch.setattr(builtins, "__import__", no_autograder)
+    config = course_config(ROOT)
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    assert config.Autograde.pre_convert_hook == "autograder.box.ahead.pre_convert_hook"
