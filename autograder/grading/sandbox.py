@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -207,7 +208,7 @@ def run(argv, staging, course, limits: Limits, env, stdout_path, sandboxed=True)
 
 
 def _run(full, staging, limits, env, stdout_path):
-    with Running(full, staging, limits, env, stdout_path) as running:
+    with closing(Running(full, staging, limits, env, stdout_path)) as running:
         return running.wait()
 
 
@@ -215,7 +216,7 @@ class Running:
     """A command started now under ``limits`` and its own process cap, its output to
     ``stdout_path``; ``wait`` gives its Outcome, stopping it at the wall clock (which counts from
     the start, or from ``restart_clock``: the class command's nbgrader is started before its
-    submission is known). Leaving the block ends it, its process tree and its cap."""
+    submission is known). ``close`` ends it, its process tree and its cap."""
 
     def __init__(self, full, staging, limits, env, stdout_path, stdin=subprocess.DEVNULL):
         self.limits = limits
@@ -255,12 +256,6 @@ class Running:
         # upper bound, used only where the kernel's own count is not available
         peak = self._cap.peak_memory() or peak
         return Outcome(code, round(peak / 1024 ** 2, 1))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def close(self):
         try:

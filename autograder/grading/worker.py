@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 import nbformat
@@ -190,7 +191,7 @@ class Nbgrader:
     and imports nbgrader, then waits for ``give`` (the course's files and the submission written
     in its course, then the student named on its stdin) and runs `nbgrader autograde` on it. The
     coordinator starts one so at its own start (autograder/grading/batch.py); ``grade`` starts one
-    and gives it its job at once otherwise. Leaving the block ends it and removes its folder."""
+    and gives it its job at once otherwise. ``close`` ends it and removes its folder."""
 
     def __init__(self, assignment, limits, workers, sandboxed=True):
         self.settings = (assignment, limits, workers, sandboxed)
@@ -230,12 +231,6 @@ class Nbgrader:
             pass
         return self.running.wait()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
     def close(self):
         try:
             self.running.close()
@@ -256,7 +251,7 @@ def grade(job: Job, sandboxed=True, ahead=None) -> Result:
     if started is not None and not started.fits(job, sandboxed):
         started.close()
         started = None
-    with started or Nbgrader(job.assignment, job.limits, job.workers, sandboxed) as nbgrader:
+    with closing(started or Nbgrader(job.assignment, job.limits, job.workers, sandboxed)) as nbgrader:
         outcome = nbgrader.give(job, sandboxed)
         log = _log_tail(nbgrader.log)
         out = nbgrader.course / "autograded" / job.student / job.assignment
