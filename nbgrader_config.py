@@ -10,6 +10,11 @@ c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///gradebook.db"
+# The grader's folders beside each notebook (the probes' hand-over: about 4 MB of arrays; the
+# re-check's files) are left out of what nbgrader copies: from a submission into autograded/, and
+# from autograded/ into the feedback each student gets. The first four are nbgrader's own.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            "probe_handover", ".autograder-recheck"]
 
 # A test cell the student deleted is put back and graded (nbgrader's default gives the whole
 # notebook 0); an edited locked cell is restored from the source anyway.
@@ -38,6 +43,7 @@ c.Autograde.pre_convert_hook = "autograder.box.ahead.pre_convert_hook"
 # cell); JudgeProbes judges the hand-overs (autograder/judges), JudgeAccuracy the trained model.
 c.Autograde.autograde_preprocessors = [
     "autograder.preprocessors.GradingExecute",
+    "nbconvert.preprocessors.CoalesceStreamsPreprocessor",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -47,6 +53,11 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Keras redraws its progress bar 20 times a second, and each redraw is an output of its own: about
+# 600 outputs in the training cell. Merged as a notebook front end shows them (a carriage return
+# overwrites its line), the graded notebook and the feedback page keep one line per epoch.
+c.CoalesceStreamsPreprocessor.enabled = True
 
 # nbconvert checks the notebook against its schema once, after the last preprocessor, instead of
 # after each (14 checks a grading run: about 0.15 s in every nbgrader process that grades).

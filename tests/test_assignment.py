@@ -13,6 +13,7 @@ import re
 
 import nbformat
 import pytest
+from fashion_mnist_student.probes import FOLDER as PROBE_FOLDER
 
 from notebooks import (ATTACKS, CRASH_LATE, HONEST, NOTEBOOK, WRONG, failed, make_course, nbgrader, scores,
                        submit, trained_elsewhere, with_cells_replaced)
@@ -124,6 +125,19 @@ def test_feedback_explains_failures_without_hidden_test_source(graded):
                              text), student
     assert "Pixel values must be in [0, 1]; the largest was 255.0" in pages["no_scaling"]
     assert "not written yet" in pages["release"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_feedback_is_the_page_with_one_progress_line_per_epoch_and_no_grader_folder(graded, lang):
+    """The solution trains for real: its feedback shows the last redraw of each of the ten epochs
+    (not every redraw), and the probes' hand-over, kept beside the graded notebook, is not copied
+    into the student's feedback (nbgrader_config.py, CourseDirectory.ignore)."""
+    course, assignment = graded[0], f"fashion_mnist_{lang}"
+    feedback = course / "feedback" / "solution" / assignment
+    text = page_text(feedback / NOTEBOOK.replace(".ipynb", ".html"))
+    assert text.count("/1875") == text.count("1875/1875 ") == 10
+    assert (course / "autograded" / "solution" / assignment / PROBE_FOLDER).is_dir()
+    assert not (feedback / PROBE_FOLDER).exists()
 
 
 def test_feedback_check_can_fail(graded):

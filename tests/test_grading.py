@@ -341,6 +341,8 @@ def test_feedback_shows_messages_not_hidden_tests(batch):
         assert "HIDDEN TESTS" not in text and "probes.make_probability_model_softmax(" not in text, student
     assert "Add a Softmax layer" in pages["wrong"]
     assert "The kernel died while this cell ran" in pages["crashes"]
+    # the training's progress bar: the last redraw of each of the ten epochs, not ~600 redraws
+    assert pages["correct"].count("/1875") == pages["correct"].count("1875/1875 ") == 10
 
 
 def test_the_grader_and_the_reference_are_not_in_the_box(batch):
