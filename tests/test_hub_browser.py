@@ -24,6 +24,7 @@ import nbformat
 import pytest
 
 import chromium
+from fashion_mnist_student.probes import FOLDER as PROBE_FOLDER
 from autograder import samples
 from autograder.hub import accounts, roster, server
 from autograder.hub.exchange import staff_group
@@ -375,6 +376,8 @@ def whole_term(hub, browser, shot):
         shot(f"feedback-fetched-{student}")
         fetched = sorted(feedback.rglob("*.html"))
         assert len(fetched) == 1, fetched
+        # the page and the notebook's own files: not the probes' hand-over the formgrader's grading kept
+        assert not [p for p in feedback.rglob("*") if p.name == PROBE_FOLDER], sorted(feedback.rglob("*"))
         relative = fetched[0].relative_to(pwd.getpwnam(student).pw_dir)
         browser.get(f"{base}/user/{student}/files/{relative}")
         _css(browser, "h4")
