@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 from jupyter_core.utils import run_sync
@@ -33,6 +34,7 @@ from autograder.box import ahead  # noqa: E402
 from autograder.grading.sandbox import Limits  # noqa: E402
 from autograder.seeding import kernel_preamble  # noqa: E402
 from course.threads import thread_env  # noqa: E402
+from grading import env  # noqa: E402  (benchmarks/grading.py: this environment, TensorFlow at N threads)
 
 ASSIGNMENT = "fashion_mnist_en"
 RESULTS = ROOT / "benchmarks" / "results" / "kernel_box.json"
@@ -66,13 +68,9 @@ print('\\nFLUSH', json.dumps([[round(w, 3) for f, w in _res if f], [round(w, 3) 
 """
 
 
-def one_thread():
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **thread_env(1, cores=1, most=1)}
-
-
 class Boxed:
     """A kernel in the grader's box, started now with the grader's preamble; ``run`` executes
-    code in it and returns what it printed."""
+    code in it and returns what it printed; ``close`` ends it."""
 
     def __init__(self):
         start = time.perf_counter()
@@ -105,11 +103,10 @@ def _line(text, tag):
 def start_pairs(pairs):
     boxed, plain = [], []
     for _ in range(pairs):
-        kernel = Boxed()
-        boxed.append(kernel.ready_s)
-        kernel.close()
+        with closing(Boxed()) as kernel:
+            boxed.append(kernel.ready_s)
         begin = time.perf_counter()
-        subprocess.run([sys.executable, "-c", IMPORT], env=one_thread(), check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", IMPORT], env=env(1), check=True, capture_output=True)
         plain.append(time.perf_counter() - begin)
     return {"boxed_kernel_ready_s": boxed, "plain_import_s": plain}
 
@@ -118,12 +115,9 @@ def training_pairs(pairs, epochs):
     code = TRAINING.format(epochs=epochs)
     boxed, script = [], []
     for _ in range(pairs):
-        kernel = Boxed()
-        try:
+        with closing(Boxed()) as kernel:
             boxed.append([float(x) for x in _line(kernel.run(code), "FIT")])
-        finally:
-            kernel.close()
-        done = subprocess.run([sys.executable, "-c", code], env=one_thread(), check=True,
+        done = subprocess.run([sys.executable, "-c", code], env=env(1), check=True,
                               capture_output=True, text=True)
         script.append([float(x) for x in _line(done.stdout, "FIT")])
     return {"epochs": epochs, "boxed_kernel_fit_wall_cpu_s": boxed, "script_fit_wall_cpu_s": script,
@@ -131,11 +125,8 @@ def training_pairs(pairs, epochs):
 
 
 def flush_cost():
-    kernel = Boxed()
-    try:
+    with closing(Boxed()) as kernel:
         text = kernel.run(FLUSH)
-    finally:
-        kernel.close()
     flushed, plain = json.loads(text.rsplit("FLUSH", 1)[1])
     extra = statistics.median(f - p for f, p in zip(flushed, plain))
     return {"ms_per_step_with_flush": flushed, "ms_per_step_without": plain,
