@@ -3,9 +3,11 @@ notebook is known, GradingExecute takes it only when it was started with its own
 notebook's folder reaches it before any of the notebook's code runs, and a kernel not taken
 leaves nothing behind. Real boxed kernels (plain Python: the preambles here import nothing)."""
 
+import gc
 import shutil
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import psutil
@@ -107,18 +109,26 @@ def test_a_kernel_nobody_takes_is_ended_by_its_timer_and_a_taken_one_is_not(monk
         started["kernel"] = ahead.start("a", Limits(), MARK, label="test:ahead")
         late.wait(60)
         started["late take"] = ahead.take("a", Limits())
+        ahead.close_thread_loop()   # this thread's own loop (tornado's, in a real server)
 
     thread = threading.Thread(target=server_thread)
-    thread.start()
-    try:
-        assert _wait_until(lambda: "kernel" in started)
-        parts = _parts(started["kernel"])
-        assert _wait_until(lambda: _gone(parts)), "a kernel nobody took is still running"
-        assert started["kernel"].claimed == "expired"
-    finally:
-        late.set()
-        thread.join()
-    assert started["late take"] is None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        thread.start()
+        try:
+            assert _wait_until(lambda: "kernel" in started)
+            parts = _parts(started["kernel"])
+            assert _wait_until(lambda: _gone(parts)), "a kernel nobody took is still running"
+            assert started["kernel"].claimed == "expired"
+        finally:
+            late.set()
+            thread.join()
+        started["kernel"]._timer.join()
+        assert started.pop("late take") is None
+        started.clear()   # the kernel's manager, and with it the loops it was run in
+        gc.collect()
+    # the timer's thread closed the event loop it ended the kernel with
+    assert [str(w.message) for w in caught if "event loop" in str(w.message)] == []
     taken = ahead.take("a", Limits()) if ahead.start("a", Limits(), MARK, label="test:ahead") else None
     parts = _parts(taken)
     time.sleep(2.0)    # past its timer

@@ -43,7 +43,8 @@ if sys.argv[3] == "wait":
 def _grader(where, cap=False, wait=True):
     process = subprocess.Popen([sys.executable, "-c", GRADER, str(where), "cap" if cap else "-",
                                 "wait" if wait else "end"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    said = process.stdout.readline().split()
+    with process.stdout:   # it says one line, its last
+        said = process.stdout.readline().split()
     return process, Path(said[0]), said[1:]
 
 

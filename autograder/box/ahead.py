@@ -23,6 +23,7 @@ and a conversion that fails before its kernel is used would otherwise leave it r
 thread's next autograde.
 """
 
+import asyncio
 import atexit
 import os
 import shutil
@@ -142,8 +143,23 @@ def discard():
 
 def _expire(ahead):
     """The timer's end of a kernel nobody took (its thread's slot is cleared when next asked)."""
-    if ahead.claim("expired"):
-        end(ahead)
+    try:
+        if ahead.claim("expired"):
+            end(ahead)
+    finally:
+        close_thread_loop()
+
+
+def close_thread_loop():
+    """Close the event loop jupyter_core's ``run_sync`` made for this thread, which ends now
+    (the timer's). Left open, it is closed by the garbage collector, which says so with a
+    ResourceWarning in whatever code happens to run then."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:   # no loop was made in this thread
+        return
+    if not loop.is_running():
+        loop.close()
 
 
 def end(ahead):
