@@ -56,7 +56,10 @@ c.Autograde.autograde_preprocessors = [
 
 # Keras redraws its progress bar 20 times a second, and each redraw is an output of its own: about
 # 600 outputs in the training cell. Merged as a notebook front end shows them (a carriage return
-# overwrites its line), the graded notebook and the feedback page keep one line per epoch.
+# overwrites its line), the graded notebook and the feedback page keep one line per epoch, and
+# nbgrader's LimitOutput (1,000 lines a cell) counts two lines an epoch, not one per redraw (it cut
+# trainings of more than about 16 epochs short). The feedback merges them too, for notebooks
+# graded before this was set.
 c.CoalesceStreamsPreprocessor.enabled = True
 
 # nbconvert checks the notebook against its schema once, after the last preprocessor, instead of
@@ -65,6 +68,7 @@ c.Exporter.optimistic_validation = True
 
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CoalesceStreamsPreprocessor",
     "autograder.preprocessors.HideHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

@@ -1,5 +1,6 @@
 """What the course's nbgrader_config.py asks of nbgrader's own copying and output handling: the
-grader's folders stay out of the feedback, and a progress bar is kept as one line per epoch."""
+grader's folders stay out of the feedback, and a progress bar is kept as one line per epoch, in
+the graded notebook (where LimitOutput then keeps every epoch) and in the feedback."""
 
 import nbformat
 import pytest
@@ -68,3 +69,52 @@ def test_a_progress_bar_is_kept_as_one_line_per_epoch(config):
     assert [o.output_type for o in outputs] == ["stream", "error"]
     assert outputs[0].text == "Epoch 1/2\n30/30 ━━━ - loss: 0.0333\nEpoch 2/2\n30/30 ━━━ - loss: 0.0333\n"
     nbformat.validate(nb)
+
+
+def _listed(names, config):
+    from traitlets.utils.importstring import import_item
+    return [import_item(name)(config=config) for name in names]
+
+
+def _training_cell(epochs, redraws):
+    outputs = []
+    for epoch in range(1, epochs + 1):
+        cell = _progress(epoch, redraws)
+        cell[0].text = f"Epoch {epoch}/{epochs}\n"
+        outputs.extend(cell)
+    return new_code_cell("history = train_model(model, train_images, train_labels)", outputs=outputs)
+
+
+def _after_execute(listed, config, cell):
+    """The notebook through what the configured autograde runs after GradingExecute, up to and
+    including nbgrader's LimitOutput."""
+    nb, resources = new_notebook(cells=[cell]), {}
+    for preprocessor in _listed(listed[listed.index("autograder.preprocessors.GradingExecute") + 1:
+                                       listed.index("nbgrader.preprocessors.LimitOutput") + 1], config):
+        nb, resources = preprocessor(nb, resources)
+    return nb.cells[0].outputs[0].text
+
+
+def test_a_long_training_keeps_its_last_epoch(config):
+    """nbgrader's LimitOutput keeps 1,000 lines of a cell's output and counts each output as at
+    least one: with ~60 redraws an epoch it cut a training of 20 epochs short. Merged first, each
+    epoch is two lines."""
+    listed = list(config.Autograde.autograde_preprocessors)
+    text = _after_execute(listed, config, _training_cell(20, 60))
+    assert text.endswith("Epoch 20/20\n60/60 ━━━ - loss: 0.0167\n")
+    assert "truncated" not in text
+    # without the merge, the same training loses its last epochs
+    listed.remove("nbconvert.preprocessors.CoalesceStreamsPreprocessor")
+    assert "Epoch 20/20" not in _after_execute(listed, config, _training_cell(20, 60))
+
+
+def test_feedback_merges_the_redraws_of_a_notebook_graded_before(config):
+    """A notebook autograded before the merge was configured keeps its redraws as outputs of their
+    own; its feedback page shows one line an epoch all the same."""
+    listed = list(config.GenerateFeedback.preprocessors)
+    assert "nbconvert.preprocessors.CoalesceStreamsPreprocessor" in listed
+    nb, resources = new_notebook(cells=[_training_cell(3, 60)]), {}
+    for preprocessor in _listed([name for name in listed if "GetGrades" not in name], config):
+        nb, resources = preprocessor(nb, resources)
+    assert len(nb.cells[0].outputs) == 1
+    assert nb.cells[0].outputs[0].text.count("\n") == 6
