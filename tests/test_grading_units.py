@@ -519,6 +519,14 @@ def test_reading_notebooks_does_not_build_iri_parsers():
     assert "lark" in _imported_after("import lark")  # the check sees an import when there is one
 
 
+def test_nbgraders_start_does_not_scan_the_installed_distributions():
+    """nbgrader imports setuptools as it starts (nbgrader.utils); setuptools before 67 imported
+    pkg_resources, which reads every installed distribution's metadata (about 0.15 s in every
+    nbgrader process, one per graded submission). requirements.txt pins one that does not."""
+    imported = _imported_after("import nbgrader.coursedir")
+    assert "setuptools" in imported and "pkg_resources" not in imported
+
+
 # --- the one gradebook writer on a tiny nbgrader course ------------------------------------------
 
 from tiny_course import TINY_SOURCE, _tiny_cell, _tiny_course  # noqa: E402,F401 (shared with test_cli)
