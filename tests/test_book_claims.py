@@ -325,7 +325,7 @@ def test_no_remedy_is_chosen_on_test_figures(lang):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_choosing_on_test_figures_fails(tmp_path, lang):
     """The old 07b: a test column, and a sentence that quotes dropout's test accuracy."""
-    header = {"en": '"val. loss"]', "zh": '"验证损失"]'}[lang]
+    header = {"en": '"then up by"]', "zh": '"此后回升"]'}[lang]   # the table's last column
     planted = _planted(tmp_path, "07b_overfitting", lang,
                        ("chosen_test_accuracy:.1%", "dropout_test_accuracy:.1%"),
                        (header, header[:-1] + ', "test"]' if lang == "en" else header[:-1] + ', "测试"]'),
