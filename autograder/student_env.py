@@ -1,11 +1,13 @@
 """The student's environment: a virtual environment holding exactly what the student bundle installs.
 
 One environment serves everything that must run as a student would: the book's chapter notebooks
-(tests/test_book_notebooks.py), the students' servers of a class hub (``python -m autograder hub``)
-and the check that the course installs as a package. It holds the student package's wheel and the
-pins of the bundle's ``requirements.txt`` (TensorFlow, Keras, NumPy, Matplotlib, ipykernel, nbgrader,
-JupyterLab), plus ``jupyterhub`` so that a hub can start a student's server from it. Nothing of
-``course`` or ``autograder`` is in it.
+(tests/test_book_notebooks.py), the students' servers of a class hub (``python -m autograder hub``),
+a student's ``nbgrader validate`` (tests/test_student_bundle.py) and the check that the course
+installs as a package. It is made as the English bundle's README tells a student: the zip unpacked,
+a new venv, ``pip install -r requirements.txt`` in the bundle's folder (the student package's wheel
+and the versions the course grades with: TensorFlow, Keras, NumPy, Matplotlib, ipykernel, nbgrader,
+JupyterLab), with ``jupyterhub`` on the same command so that a hub can start a student's server from
+it. Nothing of ``course`` or ``autograder`` is in it.
 
 It is built with a system interpreter every user may run (``/usr/bin/python3.11`` where there is
 one: a hub's students cannot reach a Python under root's home), in a folder every user may read
@@ -22,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,16 +96,22 @@ def _run(step, cwd) -> None:
 
 
 def _build(target: Path, python: str) -> None:
+    """A new venv, set up as the English bundle's README tells a student: the zip unpacked, then
+    ``pip install -r requirements.txt`` in its folder (with the hub's ``jupyterhub`` on the same
+    command line, so pip resolves them together)."""
     with tempfile.TemporaryDirectory(prefix="student-env-") as scratch:
-        wheel = bundle.build_wheel(Path(scratch))
-        requirements = Path(scratch) / "requirements.txt"
-        lines = bundle.requirements(wheel.name, "en").splitlines()
-        requirements.write_text("\n".join([*lines, *_pins()]) + "\n", encoding="utf-8")
+        try:
+            zipped = bundle.bundle("fashion_mnist_en", Path(scratch) / "dist")
+        except bundle.BundleError as error:
+            raise EnvError(f"the student bundle could not be made: {error}") from error
+        with zipfile.ZipFile(zipped) as archive:
+            archive.extractall(scratch)
+        folder = Path(scratch) / "fashion_mnist_en"
         shutil.rmtree(target, ignore_errors=True)
-        for step in ([python, "-m", "venv", str(target)],
-                     [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"],
-                     [str(target / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(requirements)]):
-            _run(step, scratch)
+        pip = [str(target / "bin" / "python"), "-m", "pip", "install", "-q"]
+        for step in ([python, "-m", "venv", str(target)], [*pip, "--upgrade", "pip"],
+                     [*pip, "-r", "requirements.txt", *_pins()]):
+            _run(step, folder)
 
 
 def _reinstall_package(target: Path) -> None:
@@ -117,6 +126,7 @@ def pins_fingerprint(python: str) -> str:
     """What decides the environment's third-party packages: the interpreter and the pins."""
     digest = hashlib.sha256(python.encode())
     digest.update((ROOT / "requirements.txt").read_bytes())
+    digest.update(bundle.requirements("fashion_mnist_student.whl", "en").encode())   # what the bundle installs
     digest.update("\n".join(_pins()).encode())
     return digest.hexdigest()
 

@@ -223,3 +223,11 @@ def test_checked_files_are_decoded_once_per_process_and_again_when_they_change(d
     with pytest.raises(data.DataError, match="0..9"):
         data.verify(data_copy, names=data.TEST_FILES)
     assert decoded[-1] == "t10k-labels-idx1-ubyte.gz" and len(decoded) == 3
+
+
+def test_the_suites_kernels_get_one_thread_a_pool():
+    """tests/conftest.py: what the suite starts without a box (a chapter in the student environment,
+    `nbgrader validate`) inherits the threads the grader's boxes give (course/threads.py)."""
+    from course.threads import thread_env
+    for name, threads in thread_env().items():
+        assert os.environ.get(name) == threads, (name, os.environ.get(name))

@@ -43,6 +43,29 @@ def test_student_env_rebuilds_only_what_changed(tmp_path, monkeypatch, recorded)
     assert recorded[-1] == "build", "a broken environment is rebuilt"
 
 
+def test_student_env_is_made_as_the_bundle_tells_a_student(tmp_path, monkeypatch):
+    """Unzipped English bundle, a new venv, ``pip install -r requirements.txt`` in its folder (the
+    hub's jupyterhub on the same line); a change to what the bundle installs rebuilds it."""
+    steps = []
+
+    def run(step, cwd):
+        steps.append(([str(part) for part in step], Path(cwd)))
+        if "-r" not in step:
+            return
+        assert (Path(cwd) / "requirements.txt").read_text().startswith("# Everything the notebook needs")
+        assert list(Path(cwd).glob("fashion_mnist_student-*.whl")) and (Path(cwd) / "fashion_mnist.ipynb").is_file()
+
+    monkeypatch.setattr(student_env, "_run", run)
+    student_env._build(tmp_path / "env", "/usr/bin/python3.11")
+    assert [step[:3] for step, _ in steps][0] == ["/usr/bin/python3.11", "-m", "venv"]
+    install, folder = steps[-1]
+    assert install[-3:] == ["-r", "requirements.txt", "jupyterhub==6.1.1"] and folder.name == "fashion_mnist_en"
+    before = student_env.pins_fingerprint("/usr/bin/python3.11")
+    monkeypatch.setattr(student_env.bundle, "STUDENT_INSTALLED", ("jupyterlab", "nbclassic"))
+    monkeypatch.setattr(student_env.bundle.metadata, "version", lambda name: "1.0")
+    assert student_env.pins_fingerprint("/usr/bin/python3.11") != before
+
+
 def test_hub_pin_read_from_requirements(tmp_path):
     assert student_env._pins() == ["jupyterhub==6.1.1"]
     (tmp_path / "requirements.txt").write_text("numpy==2.4.6\njupyterhub\n")

@@ -3,7 +3,7 @@
 The fast tests build the wheel and the zips, look inside them for anything of the grader, run the
 visible test cells and the quick checks on right and wrong functions, and load the data from each
 place it may be. The slow ones run `nbgrader validate` as a student would: on the completed notebook,
-on one with a planted mistake, and in a fresh venv holding only the bundle's requirements.
+on one with a planted mistake, and in the student environment, made from the bundle's requirements.
 """
 
 import contextlib
@@ -677,7 +677,7 @@ def assert_clean_success(result):
 
 @pytest.mark.slow
 def test_validate_passes_the_completed_chinese_notebook_without_warnings(tmp_path):
-    # the weights trained elsewhere: the English fresh-venv test below trains for real
+    # the weights trained elsewhere: the English student-env test below trains for real
     assert_clean_success(validate(tmp_path / "zh", trained_elsewhere(completed_release("zh"))))
 
 
@@ -695,26 +695,22 @@ def test_validate_shows_the_adma_hint_first(tmp_path, lang):
 
 @pytest.fixture(scope="session")
 def student_venv(tmp_path_factory):
-    """A clean venv with only the English bundle's requirements.txt, installed with pip from the
-    bundle's folder (pip's own cache makes later sessions faster)."""
+    """The student environment (autograder/student_env.py): a venv made from nothing but the English
+    bundle, unzipped, with ``pip install -r requirements.txt`` in its folder, as its README says.
+    Shared with the book's chapter runs and the hub (one environment, built once per requirements);
+    the bundle is unzipped again here for the work folder."""
+    from autograder.student_env import student_env
+    built = student_env()
     where = tmp_path_factory.mktemp("student")
-    zipped = bundle.bundle("fashion_mnist_en", where / "dist")
-    with zipfile.ZipFile(zipped) as archive:
+    with zipfile.ZipFile(bundle.bundle("fashion_mnist_en", where / "dist")) as archive:
         archive.extractall(where)
-    folder = where / "fashion_mnist_en"
-    venv = where / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    python = str(venv / "bin" / "python")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    installed = subprocess.run([python, "-m", "pip", "install", "-q", "-r", "requirements.txt"],
-                               cwd=folder, env=env, capture_output=True, text=True, timeout=1800)
-    assert installed.returncode == 0, installed.stderr[-3000:]
-    return python, env, folder
+    env["PATH"] = f"{built.bin}{os.pathsep}{env.get('PATH', '')}"
+    return str(built.python), env, where / "fashion_mnist_en"
 
 
 @pytest.mark.slow
-def test_fresh_venv_has_the_student_package_and_not_the_grader(student_venv):
+def test_student_env_has_the_student_package_and_not_the_grader(student_venv):
     python, env, folder = student_venv
     for module, importable in [("fashion_mnist_student", True), ("autograder", False), ("course", False)]:
         result = subprocess.run([python, "-c", f"import {module}"], cwd=folder.parent, env=env,
@@ -723,7 +719,7 @@ def test_fresh_venv_has_the_student_package_and_not_the_grader(student_venv):
 
 
 @pytest.mark.slow
-def test_fresh_venv_validates_the_completed_notebook(student_venv):
+def test_student_env_validates_the_completed_notebook(student_venv):
     python, env, folder = student_venv
     work = folder.parent / "work"
     shutil.copytree(folder, work)
