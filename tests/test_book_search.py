@@ -7,6 +7,7 @@ whole, and the search finds nothing. One-character terms (层, 轮) are kept in 
 book/_ext/twins.py, since Sphinx drops every one-character word.
 """
 
+import functools
 import importlib.util
 import re
 
@@ -27,6 +28,7 @@ ROLE = re.compile(r"\{term\}`([^`]+)`")
 GLOSSARY = "book/15_glossary/zh"
 
 
+@functools.cache
 def prose(chapter):
     """The Chinese page's Markdown cells: where a reader sees the term."""
     notebook = jupytext.read(ROOT / "book" / chapter / "zh.md")
