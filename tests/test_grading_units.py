@@ -452,10 +452,16 @@ print("spawned", spawned[0], "stuck" if worker.is_alive() else "done")
 
 
 def _spawn_while_multiplying(how, seconds):
+    """Run the script above as the coordinator runs: with NumPy's default BLAS pool, one thread a
+    core (the suite gives its own processes one thread, tests/conftest.py, and a pool of one cannot
+    hang the fork)."""
     import subprocess
+
+    from course.threads import thread_env
+    env = {name: value for name, value in os.environ.items() if name not in thread_env()}
     try:
         said = subprocess.run([sys.executable, "-c", SPAWN_WHILE_MULTIPLYING, how], capture_output=True,
-                              text=True, timeout=seconds, cwd=ROOT)
+                              text=True, timeout=seconds, cwd=ROOT, env=env)
     except subprocess.TimeoutExpired:
         return "hung"
     return said.stdout.strip() + said.stderr[-500:]
