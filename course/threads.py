@@ -9,8 +9,8 @@ import os
 # gets one thread, and more kernels at once use more cores. Raise it for a bigger model.
 MOST_THREADS = 1
 
-_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
-              "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+             "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def thread_env(at_once=1, cores=None, most=MOST_THREADS):
@@ -18,4 +18,4 @@ def thread_env(at_once=1, cores=None, most=MOST_THREADS):
     ``most`` each)."""
     cores = cores or os.cpu_count() or 1
     threads = str(max(1, min(most, cores // max(1, at_once))))
-    return {name: threads for name in _VARIABLES}
+    return {name: threads for name in VARIABLES}

@@ -457,8 +457,8 @@ def _spawn_while_multiplying(how, seconds):
     hang the fork)."""
     import subprocess
 
-    from course.threads import thread_env
-    env = {name: value for name, value in os.environ.items() if name not in thread_env()}
+    from course.threads import VARIABLES
+    env = {name: value for name, value in os.environ.items() if name not in VARIABLES}
     try:
         said = subprocess.run([sys.executable, "-c", SPAWN_WHILE_MULTIPLYING, how], capture_output=True,
                               text=True, timeout=seconds, cwd=ROOT, env=env)

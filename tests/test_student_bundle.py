@@ -693,16 +693,16 @@ def test_validate_shows_the_adma_hint_first(tmp_path, lang):
         assert error.strip().splitlines()[0].strip() == hint
 
 
-@pytest.fixture(scope="session")
-def student_venv(tmp_path_factory):
+@pytest.fixture(scope="module")
+def student_venv(zips, tmp_path_factory):
     """The student environment (autograder/student_env.py): a venv made from nothing but the English
     bundle, unzipped, with ``pip install -r requirements.txt`` in its folder, as its README says.
     Shared with the book's chapter runs and the hub (one environment, built once per requirements);
-    the bundle is unzipped again here for the work folder."""
+    this module's English zip is unzipped here for the work folder."""
     from autograder.student_env import student_env
     built = student_env()
     where = tmp_path_factory.mktemp("student")
-    with zipfile.ZipFile(bundle.bundle("fashion_mnist_en", where / "dist")) as archive:
+    with zipfile.ZipFile(zips["en"]) as archive:
         archive.extractall(where)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{built.bin}{os.pathsep}{env.get('PATH', '')}"

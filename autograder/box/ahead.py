@@ -32,13 +32,14 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course.threads import VARIABLES
+
 from ..grading import scratch
 from . import boxed, label
 from .command import GIVEN, GIVEN_PREFIX, WORK
 
 # the grader's environment variables a boxed kernel gets: the sizes of its thread pools
-KERNEL_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
-              "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+KERNEL_ENV = VARIABLES
 # run in a kernel started ahead before anything else: the notebook's folder, now in GIVEN, to WORK
 COPY_IN = (f"import shutil as _autograder_shutil\n"
            f"_autograder_shutil.copytree({GIVEN!r}, {WORK!r}, symlinks=True, dirs_exist_ok=True)\n"
