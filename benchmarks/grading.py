@@ -3,11 +3,11 @@
     python benchmarks/grading.py [--submissions 4] [--repeats 3] [--rounds 3] [--overhead-only]
 
 * overhead: grading one correct submission in both paths (each boxed kernel at one thread, as
-  the grader sets it) against the bare tutorial script (benchmarks/tutorial_script.py) and the
+  the grader sets it) against the bare tutorial script (benchmarks/tutorial_script.py), the
   lesson's notebook as a script (its code cells without the test cells: predictions and figures
-  included), both at one thread, alternated, wall and CPU seconds, ratios taken pair by pair:
-  plain `nbgrader autograde` with the course's configuration, and the class command (1 worker,
-  --no-feedback), with where its time went;
+  included) and the same notebook run by Jupyter with no grader, all at one thread, alternated,
+  wall and CPU seconds, ratios taken pair by pair: plain `nbgrader autograde` with the course's
+  configuration, and the class command (1 worker, --no-feedback), with where its time went;
 * threads: the script with TensorFlow at 1 and at 2 threads (why 2 workers can beat 2x 1 worker);
 * throughput: N correct submissions with 1 and 2 workers, through the local pool (``--repeats``
   runs each: min and median) and through Dask's LocalCluster (once each), speed-ups;
@@ -77,12 +77,17 @@ def markdown_profile(overhead):
     n = overhead["rounds"]
     lines = [f"| bare tutorial script (benchmarks/tutorial_script.py), 1 thread as in the kernel, median of {n} | {median['script_1']} s (CPU {cpu['script_1']}) |",
              f"| the lesson's notebook as a script (its code cells, no test cell), 1 thread, median of {n} | {median['notebook_1']} s (CPU {cpu['notebook_1']}) |",
+             f"| the same notebook run by Jupyter (`nbconvert --execute`, a plain kernel, no grader), 1 thread, median of {n} | {median['jupyter_1']} s (CPU {cpu['jupyter_1']}) |",
              f"| `python -m autograder grade`, one correct submission, median of {n} | {median['grade']} s |",
              f"| plain `nbgrader autograde`, one correct submission, median of {n} | {median['plain']} s |",
              f"| class command / bare script, paired (goal ≤ {overhead['goal']}) | **{ratio['grade_over_script_1']}** |",
              f"| class command / notebook as a script, paired | **{ratio['grade_over_notebook_1']}** |",
              f"| plain nbgrader / bare script, paired | **{ratio['plain_over_script_1']}** |",
-             f"| plain nbgrader / notebook as a script, paired | **{ratio['plain_over_notebook_1']}** |"]
+             f"| plain nbgrader / notebook as a script, paired | **{ratio['plain_over_notebook_1']}** |",
+             f"| notebook as a script / bare script; notebook in Jupyter / bare script, paired | "
+             f"{ratio['notebook_1_over_script_1']}; {ratio['jupyter_1_over_script_1']} |",
+             f"| class command / notebook in Jupyter; plain nbgrader / notebook in Jupyter, paired | "
+             f"**{ratio['grade_over_jupyter_1']}**; **{ratio['plain_over_jupyter_1']}** |"]
     lines += [f"| — {phase} | {seconds} s |" for phase, seconds in overhead["profile"].items()]
     return "\n".join(lines)
 
@@ -145,17 +150,33 @@ _plt.show = _show
 """
 
 
+def _finished_notebook():
+    """The solution notebook as a student finishes it: no test cell, no solution markers."""
+    nb = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
+    nb.cells = [cell for cell in nb.cells if not cell.metadata.get("nbgrader", {}).get("grade")]
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = "\n".join(line for line in cell.source.splitlines()
+                                     if "### BEGIN" not in line and "### END" not in line)
+    return nb
+
+
 def notebook_script(top):
     """The solution notebook's code cells, test cells left out, as one script in ``top``: the
     lesson as a student runs it (predictions and figures included), without any grading."""
-    nb = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
-    cells = [cell.source for cell in nb.cells if cell.cell_type == "code"
-             and not cell.metadata.get("nbgrader", {}).get("grade")]
-    body = ["\n".join(line for line in source.splitlines() if "### BEGIN" not in line and "### END" not in line)
-            for source in cells]
+    body = [cell.source for cell in _finished_notebook().cells if cell.cell_type == "code"]
     path = Path(top) / "lesson_notebook_as_script.py"
     path.write_text(NOTEBOOK_SCRIPT_HEAD + "\n\n" + "\n\n".join(body) + "\n")
     return path
+
+
+def notebook_in_jupyter(top):
+    """The same finished notebook, and the command that runs it in Jupyter with nothing of the
+    grader: a plain kernel (no box, no preamble, no check), figures drawn by the inline backend."""
+    path = Path(top) / "lesson_notebook.ipynb"
+    nbformat.write(_finished_notebook(), path)
+    return [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute",
+            "--ExecutePreprocessor.timeout=-1", "--output", "lesson_notebook_run", str(path)]
 
 
 def overhead(top, cores, results, rounds=3):
@@ -164,12 +185,14 @@ def overhead(top, cores, results, rounds=3):
     course = course_with(top, "one", 1)
     plain = course_with(top, "plain", 1)
     lesson = notebook_script(top)
-    runs = {"script_1": [], "notebook_1": [], "grade": [], "plain": []}
+    jupyter = notebook_in_jupyter(top)
+    runs = {"script_1": [], "notebook_1": [], "jupyter_1": [], "grade": [], "plain": []}
     cpu = {name: [] for name in runs}
     for _ in range(rounds):
         for name, command, environment in (("script_1", [sys.executable, str(SCRIPT)], env(1)),
                                            ("grade", grade_command(course, 1, "local", "--no-feedback"), env()),
                                            ("notebook_1", [sys.executable, str(lesson)], env(1)),
+                                           ("jupyter_1", jupyter, env(1)),
                                            ("plain", [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT,
                                                       "--force"], env(1))):
             if name == "grade":
@@ -183,7 +206,9 @@ def overhead(top, cores, results, rounds=3):
     # each grading run against the baseline run just before it (the machine's speed drifts)
     paired = {f"{path}_over_{base}": round(statistics.median(g / b for g, b in zip(runs[path], runs[base])), 3)
               for path, base in (("grade", "script_1"), ("plain", "notebook_1"),
-                                 ("grade", "notebook_1"), ("plain", "script_1"))}
+                                 ("grade", "notebook_1"), ("plain", "script_1"),
+                                 ("notebook_1", "script_1"), ("jupyter_1", "script_1"),
+                                 ("grade", "jupyter_1"), ("plain", "jupyter_1"))}
     results["overhead"] = {"rounds": rounds, "runs_s": {name: [round(x, 1) for x in values] for name, values in runs.items()},
                            "cpu_s": {name: [round(x, 1) for x in values] for name, values in cpu.items()},
                            "median_s": {name: round(value, 1) for name, value in median.items()},
