@@ -1,4 +1,4 @@
-"""Benchmark of ``python -m autograder grade`` (not run by the tests; about 25 minutes on 2 cores).
+"""Benchmark of ``python -m autograder grade`` (not run by the tests; about 30 minutes on 2 cores).
 
     python benchmarks/grading.py [--submissions 4] [--repeats 3] [--rounds 3] [--overhead-only]
 
@@ -180,8 +180,9 @@ def notebook_in_jupyter(top):
 
 
 def overhead(top, cores, results, rounds=3):
-    """The bare tutorial script and the lesson's notebook as a script, both at the kernel's one
-    thread, and the grading of one correct submission in both paths, alternated; wall and CPU."""
+    """The bare tutorial script, the lesson's notebook as a script and in Jupyter, all at the
+    kernel's one thread, and the grading of one correct submission in both paths, alternated; wall
+    and CPU."""
     course = course_with(top, "one", 1)
     plain = course_with(top, "plain", 1)
     lesson = notebook_script(top)
@@ -271,7 +272,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="runs of the local pool per worker count")
     parser.add_argument("--rounds", type=int, default=3, help="alternated rounds of the overhead measure")
     parser.add_argument("--overhead-only", action="store_true",
-                        help="only the script-vs-grading ratio and its profile (about 5 minutes)")
+                        help="only the baselines-vs-grading ratios and the profile (about 10 minutes)")
     args = parser.parse_args(argv)
     cores = os.cpu_count()
     top = Path(tempfile.mkdtemp(prefix="grading-bench-"))
