@@ -36,9 +36,12 @@ import nbformat  # noqa: E402
 
 from notebooks import NOTEBOOK, make_course, submit  # noqa: E402
 from autograder.grading.sandbox import problem  # noqa: E402
+from autograder.notebook_run import is_test_cell  # noqa: E402
+from autograder.samples import completed_release  # noqa: E402
 from course.threads import thread_env  # noqa: E402
 
-ASSIGNMENT = "fashion_mnist_en"
+LANG = "en"
+ASSIGNMENT = f"fashion_mnist_{LANG}"
 RESULTS = ROOT / "benchmarks" / "results" / "grading.json"
 SCRIPT = ROOT / "benchmarks" / "tutorial_script.py"
 
@@ -151,13 +154,9 @@ _plt.show = _show
 
 
 def _finished_notebook():
-    """The solution notebook as a student finishes it: no test cell, no solution markers."""
-    nb = nbformat.read(ROOT / "solutions" / ASSIGNMENT / NOTEBOOK, 4)
-    nb.cells = [cell for cell in nb.cells if not cell.metadata.get("nbgrader", {}).get("grade")]
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.source = "\n".join(line for line in cell.source.splitlines()
-                                     if "### BEGIN" not in line and "### END" not in line)
+    """The release as a student finishes it with the reference's answers, test cells left out."""
+    nb = completed_release(LANG)
+    nb.cells = [cell for cell in nb.cells if not is_test_cell(cell)]
     return nb
 
 

@@ -21,17 +21,14 @@ def leftovers(nb):
                if "### BEGIN" in line or "### END" in line])
 
 
-def solution():
-    return nbformat.read(ROOT / "solutions" / grading.ASSIGNMENT / grading.NOTEBOOK, 4)
-
-
 def test_the_finished_notebook_has_the_solutions_code_and_no_test_cell():
     finished = grading._finished_notebook()
+    solution = nbformat.read(ROOT / "solutions" / grading.ASSIGNMENT / grading.NOTEBOOK, 4)
     assert leftovers(finished) == []
-    assert leftovers(solution())  # the check can fail: the solution itself has both
+    assert leftovers(solution)  # the check can fail: the solution itself has both
     code = "\n".join(cell.source for cell in finished.cells if cell.cell_type == "code")
     assert "return images / 255.0" in code and "plot_value_array(" in code
-    kept = [cell.source for cell in solution().cells
+    kept = [cell.source for cell in solution.cells
             if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade")]
     assert len(kept) == sum(cell.cell_type == "code" for cell in finished.cells)
 
