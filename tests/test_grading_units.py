@@ -169,6 +169,17 @@ def test_grading_code_is_what_the_grading_modules_import(fingerprint_course):
     assert not [name for name in files if name.startswith("autograder/report/")]
 
 
+def test_an_import_added_to_a_module_is_followed_at_once(fingerprint_course):
+    """Parsed modules are remembered by their source (the suite and a long-lived process compute
+    the fingerprint many times): a module edited to import another is read again, and what it
+    now imports joins the grading code, at its next computation in the same process."""
+    course, code = fingerprint_course
+    assert "course/figures.py" not in jobs.grading_code(course, "fashion_mnist_en", code)
+    registry = code / "autograder" / "judges" / "registry.py"
+    registry.write_text(registry.read_text() + "\nimport course.figures\n")
+    assert "course/figures.py" in jobs.grading_code(course, "fashion_mnist_en", code)
+
+
 def test_worker_gets_no_solution_notebook(fingerprint_course):
     course, _ = fingerprint_course
     (course / "gradebook.db").write_bytes(b"")

@@ -1,6 +1,7 @@
 """What there is to grade: the submissions, and fingerprints of exactly what decides a grade."""
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -69,11 +70,15 @@ def _package_of(name, path):
 
 def _imported(name, path):
     """Module names ``path`` (module ``name``) imports, or names in a string, candidates all."""
+    return _imported_by_source(_package_of(name, path), path.read_bytes())
+
+
+@functools.lru_cache(maxsize=1024)  # keyed by the source itself: a changed file is parsed again
+def _imported_by_source(package, source):
     try:
-        tree = ast.parse(path.read_bytes())
+        tree = ast.parse(source)
     except (SyntaxError, ValueError):
-        return set()
-    package = _package_of(name, path)
+        return frozenset()
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -88,7 +93,7 @@ def _imported(name, path):
             found |= {f"{base}.{alias.name}" for alias in node.names}   # `from pkg import module`
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and MODULE_NAME.match(node.value):
             found.add(node.value)
-    return found
+    return frozenset(found)
 
 
 def _with_parents(name):
