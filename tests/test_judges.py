@@ -10,7 +10,6 @@ import builtins
 import json
 from pathlib import Path
 
-import keras
 import matplotlib
 import numpy as np
 import pytest
@@ -102,12 +101,16 @@ def test_hard_coded_hand_overs_fail(tmp_path):
         assert not verdicts[grade_id].passed, grade_id
 
 
+def _narrow_model():
+    import keras  # here, not at the top: collecting this module imports no Keras
+    return keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
+                             keras.layers.Dense(64, activation="relu"), keras.layers.Dense(10)])
+
+
 WRONG = {  # a wrong function for each probe; the attack must not make it pass
     "preprocess_images_shape": (lambda images: images,),
     "preprocess_images_range": (lambda images: images.astype(float),),
-    "build_model_layers": (lambda: keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
-                                                     keras.layers.Dense(64, activation="relu"),
-                                                     keras.layers.Dense(10)]),),
+    "build_model_layers": (_narrow_model,),
     "compile_model_loss": (lambda m: (m.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                                                 metrics=["accuracy"]), m)[1],),
     "train_model_epochs": (lambda m, x, y, epochs=10: m.fit(x, y, epochs=1, verbose=0),),
@@ -118,6 +121,7 @@ WRONG = {  # a wrong function for each probe; the attack must not make it pass
 
 def _patch_everything(monkeypatch):
     """What a submission can do to the libraries in its kernel."""
+    import keras
     monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
     monkeypatch.setattr(np, "array_equal", lambda *a, **k: True)
     monkeypatch.setattr(np.testing, "assert_allclose", lambda *a, **k: None)
@@ -472,11 +476,13 @@ def test_a_huge_view_is_refused_before_a_byte_is_written(tmp_path):
 # --- make_probability_model leaves the model it was given as it was ---------------------------
 
 def _softmax_in_place(model):
+    import keras
     model.add(keras.layers.Softmax())
     return model
 
 
 def _softmax_in_place_wrapped(model):
+    import keras
     model.add(keras.layers.Softmax())
     return keras.Sequential([model])
 
@@ -493,10 +499,12 @@ def test_a_softmax_added_in_place_loses_its_part(make, tmp_path):
 
 def _softmax_after_an_input(model):
     """An honest make_probability_model that names the input the lesson's model takes."""
+    import keras
     return keras.Sequential([keras.Input(shape=(28, 28)), model, keras.layers.Softmax()])
 
 
 def _softmax_functional(model):
+    import keras
     inputs = keras.Input(shape=(28, 28))
     return keras.Model(inputs, keras.layers.Softmax()(model(inputs)))
 
@@ -516,6 +524,7 @@ def test_a_softmax_in_place_after_an_input_still_loses_its_part(tmp_path):
     """The honest form's twin that changes the given model: a Softmax added to it in place, then
     an Input in front."""
     def in_place(model):
+        import keras
         model.add(keras.layers.Softmax())
         return keras.Sequential([keras.Input(shape=(28, 28)), model])
     probes.configure(SEED, tmp_path / probes.FOLDER)
@@ -525,6 +534,7 @@ def test_a_softmax_in_place_after_an_input_still_loses_its_part(tmp_path):
 
 
 def _wrapped_probe_model():
+    import keras
     from fashion_mnist_student import examples
     return keras.Sequential([keras.Input(shape=(28, 28)), examples.fresh_model()])
 
