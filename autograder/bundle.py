@@ -6,7 +6,8 @@ One zip per assignment (one per language), for the course's LMS page. It holds o
 - ``README.md`` in the notebook's language: set up with one pip command in a venv, work, check
   with Restart & Run All and ``nbgrader validate``, hand in;
 - ``requirements.txt``: the student package's wheel, nbgrader, JupyterLab, and the versions of
-  TensorFlow, Keras, NumPy and Matplotlib the course grades with (from the course's requirements.txt);
+  TensorFlow, Keras (and its ml-dtypes), NumPy and Matplotlib the course grades with (from the
+  course's requirements.txt);
 - the wheel of the student package (course/student-package), built here with ``pip wheel``, with the
   accuracy threshold of autograder/calibration.json written into it;
 - ``nbgrader_config.py``, the release folder's, which gives a cell 300 s (nbgrader's default is 30 s);
@@ -30,7 +31,7 @@ from .paths import ROOT  # one place for paths
 STUDENT_PACKAGE = ROOT / "course" / "student-package"
 NOTEBOOK = "fashion_mnist.ipynb"
 # the course's pins (requirements.txt) that a student's notebook needs
-STUDENT_PINS = ("tensorflow-cpu", "tensorflow", "keras", "numpy", "matplotlib", "mplfonts",
+STUDENT_PINS = ("tensorflow-cpu", "tensorflow", "keras", "ml-dtypes", "numpy", "matplotlib", "mplfonts",
                 "ipykernel", "nbgrader")
 # not pinned in requirements.txt (nbgrader brings it): the version installed here, which is tested
 STUDENT_INSTALLED = ("jupyterlab",)
