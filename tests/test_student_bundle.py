@@ -249,12 +249,11 @@ def quick_fails(check, function, lang):
     return lines[0]
 
 
-def _compile_with(**kwargs):
+def _compile_with(logits_loss=False, **kwargs):
+    """A compile_model that compiles with ``kwargs``, and with the from-logits loss if asked (built
+    when it runs: collecting this module imports no Keras)."""
     def compile_model(model):
-        arguments = dict(kwargs)
-        if callable(arguments.get("loss")):  # built when it runs: collecting this module imports no Keras
-            arguments["loss"] = arguments["loss"]()
-        model.compile(**arguments)
+        model.compile(**kwargs, **({"loss": _logits_loss()} if logits_loss else {}))
         return model
     return compile_model
 
@@ -312,7 +311,7 @@ WRONG = {  # quick check: (the function it tries, [(a wrong version, {lang: its 
                 "zh": "请使用 optimizer='adam'（或 keras.optimizers.Adam()）"}),
         (lambda model: None, {"en": "compile_model must return the model it compiled",
                               "zh": "compile_model 应返回编译好的模型"}),
-        (_compile_with(optimizer="sgd", loss=_logits_loss, metrics=["accuracy"]),
+        (_compile_with(optimizer="sgd", logits_loss=True, metrics=["accuracy"]),
          {"en": "The optimizer must be Adam", "zh": "优化器应为 Adam"}),
     ]),
     # chapter 12: the plain sparse loss on a model that outputs logits
@@ -322,7 +321,7 @@ WRONG = {  # quick check: (the function it tries, [(a wrong version, {lang: its 
           "zh": "模型输出的是 logits"}),
     ]),
     "quick_compile_model_metrics": ("compile_model", [
-        (_compile_with(optimizer="adam", loss=_logits_loss),
+        (_compile_with(optimizer="adam", logits_loss=True),
          {"en": "Accuracy must be tracked: pass metrics=['accuracy']", "zh": "需要跟踪准确率：请传入 metrics=['accuracy']"}),
     ]),
     "quick_build_model_layers": ("build_model", [
